@@ -1,0 +1,57 @@
+/**
+ * \file config.h
+ * \brief Stapler's single configuration header: Kconfig values, derived values, checks.
+ *
+ * Include this, never stapler_autoconf.h directly. Values come from Kconfig
+ * (build/<preset>/generated/stapler/stapler_autoconf.h, made at configure time); this file
+ * derives the sizes callers need for static arrays and stops the build, with a message that
+ * says what to change, when a combination cannot work.
+ */
+#ifndef STAPLER_CONFIG_H
+#define STAPLER_CONFIG_H
+
+#include "stapler/stapler_autoconf.h"
+
+#if !defined(CONFIG_STAPLER_MAX_IDENTITIES) || !defined(CONFIG_STAPLER_RESPONSE_MAX)
+#error "stapler_autoconf.h is incomplete: it must be generated from Kconfig by tools/kconfig.py (re-run CMake configure; do not hand-edit it)"
+#endif
+
+/**
+ * \brief 1 if the Kconfig bool \p option is enabled, else 0; usable in `if` so disabled code
+ *        still compiles and is type-checked (the Linux/Zephyr IS_ENABLED() idiom).
+ */
+#define STAPLER_IS_ENABLED(option) STAPLER_IS_ENABLED_1_(option)
+#define STAPLER_IS_ENABLED_1_(value) STAPLER_IS_ENABLED_2_(STAPLER_ARG_PLACEHOLDER_##value)
+#define STAPLER_ARG_PLACEHOLDER_1 0,
+#define STAPLER_IS_ENABLED_2_(arg_or_junk) STAPLER_IS_ENABLED_3_(arg_or_junk 1, 0)
+#define STAPLER_IS_ENABLED_3_(ignored, value, ...) value
+
+/* --- Derived sizes (bytes); callers size their static arrays with these -------------- */
+/** Device identities held at once. */
+#define STAPLER_MAX_IDENTITIES      CONFIG_STAPLER_MAX_IDENTITIES
+/** Largest OCSP response accepted, and the size of one staple buffer. */
+#define STAPLER_RESPONSE_MAX        ((unsigned) CONFIG_STAPLER_RESPONSE_MAX)
+/** RAM taken by the staple buffers of all identities. */
+#define STAPLER_STAPLE_RAM          (STAPLER_RESPONSE_MAX * STAPLER_MAX_IDENTITIES)
+/** Clock skew tolerated on response validity times (seconds). */
+#define STAPLER_CLOCK_SKEW_S        CONFIG_STAPLER_CLOCK_SKEW_S
+
+/* --- Checks ------------------------------------------------------------------------- */
+#if !defined(CONFIG_STAPLER_ALGO_RSA) && !defined(CONFIG_STAPLER_ALGO_ECDSA_P256) && \
+    !defined(CONFIG_STAPLER_ALGO_ECDSA_P384)
+#error "No signature algorithm is enabled, so no OCSP response could ever be verified: enable CONFIG_STAPLER_ALGO_RSA and/or an ECDSA curve (menuconfig: OCSP)"
+#endif
+
+#if (CONFIG_STAPLER_RESPONSE_MAX * CONFIG_STAPLER_MAX_IDENTITIES) > 65536
+#error "Staple buffers (CONFIG_STAPLER_RESPONSE_MAX x CONFIG_STAPLER_MAX_IDENTITIES) would exceed 64 KiB of RAM: lower one of them"
+#endif
+
+#if CONFIG_STAPLER_MBEDTLS_ARENA_SIZE < 8192
+#error "CONFIG_STAPLER_MBEDTLS_ARENA_SIZE below 8 KiB cannot hold a parsed certificate and a signature check: raise it"
+#endif
+
+#if CONFIG_STAPLER_LOG_LEVEL < 0 || CONFIG_STAPLER_LOG_LEVEL > 4
+#error "CONFIG_STAPLER_LOG_LEVEL must be 0 (none) to 4 (debug)"
+#endif
+
+#endif /* STAPLER_CONFIG_H */

@@ -1,0 +1,50 @@
+/**
+ * \file error.h
+ * \brief Stapler's error codes: one enum, 0 = success, negative = failure.
+ *
+ * Each module owns a range so a code says where it came from; port errors pass through
+ * unchanged in the port range. An OCSP certificate status (good, revoked, unknown) is data,
+ * never an error code. Every code has a message that tells the user what to do.
+ *
+ * Ranges:  -0x0001..-0x00FF  general
+ *          -0x0100..-0x01FF  OCSP codec
+ *          -0x0200..-0x02FF  credential store and staple cache
+ *          -0x0300..-0x03FF  refresh engine and fetch
+ *          -0x0400..-0x04FF  TLS stapling
+ *          -0x1000..-0x1FFF  port (platform) errors, passed through
+ */
+#ifndef STAPLER_ERROR_H
+#define STAPLER_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Stapler result codes. Functions return int so port codes can pass through. */
+typedef enum {
+    STAPLER_OK = 0,
+    /* General */
+    STAPLER_ERR_INVALID_ARGUMENT = -0x0001, /**< A caller broke a documented precondition. */
+    STAPLER_ERR_BUFFER_TOO_SMALL = -0x0002, /**< An output buffer cannot hold the result. */
+    STAPLER_ERR_NO_MEMORY = -0x0003,        /**< The Mbed TLS static arena is exhausted. */
+    STAPLER_ERR_INTERNAL = -0x0004,         /**< A check that cannot fail did (fail-closed). */
+    STAPLER_ERR_SELFTEST_FAILED = -0x0010,  /**< A cryptographic known-answer test failed. */
+} stapler_err_t;
+
+/**
+ * \brief Short symbolic name of \p err, e.g. "STAPLER_ERR_NO_MEMORY".
+ * \return A static string; "STAPLER_ERR_UNKNOWN" for a code Stapler does not define.
+ */
+const char *stapler_error_name(int err);
+
+/**
+ * \brief What went wrong and what to do about it, in one sentence for a user's log.
+ * \return A static string; never NULL.
+ */
+const char *stapler_error_message(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STAPLER_ERROR_H */

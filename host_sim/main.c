@@ -1,0 +1,125 @@
+/*
+ * stapler-sim: Stapler on a PC. The same core and lwIP code as the firmware, on the POSIX
+ * port. Subcommands grow with the product; each one exits 0 on success, 1 when the work
+ * failed and 2 on a usage error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lwip/init.h"
+#include "mbedtls/build_info.h"
+
+#include "stapler/config.h"
+#include "stapler/error.h"
+#include "stapler/selftest.h"
+#include "stapler/version.h"
+#include "stapler_mbedtls_platform.h"
+#include "stapler_posix.h"
+#include "stapler_sim_build_info.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+static int command_help(void)
+{
+    printf("usage: stapler-sim <command>\n"
+           "\n"
+           "commands:\n"
+           "  version    Stapler's version, the dependency versions and where they came from\n"
+           "  config     the Kconfig configuration this simulator was built with\n"
+           "  selftest   run the cryptographic known-answer tests on this build\n"
+           "  help       this text\n");
+    return EXIT_OK;
+}
+
+static int command_version(void)
+{
+    printf("stapler-sim %s (%s, %s)\n", STAPLER_VERSION_STRING, STAPLER_SIM_COMPILER,
+           STAPLER_SIM_BUILD_TYPE[0] != '\0' ? STAPLER_SIM_BUILD_TYPE : "no build type");
+    printf("  Mbed TLS %-8s %s\n", MBEDTLS_VERSION_STRING, STAPLER_SIM_MBEDTLS_SOURCE);
+    printf("  lwIP     %-8s %s\n", LWIP_VERSION_STRING, STAPLER_SIM_LWIP_SOURCE);
+    return EXIT_OK;
+}
+
+static int command_config(void)
+{
+    printf("identities         %d\n", STAPLER_MAX_IDENTITIES);
+    printf("response max       %u bytes (staple RAM %u bytes)\n", STAPLER_RESPONSE_MAX,
+           STAPLER_STAPLE_RAM);
+    printf("clock skew         %d s\n", STAPLER_CLOCK_SKEW_S);
+    printf("mbedtls arena      %u bytes\n", (unsigned) STAPLER_MBEDTLS_ARENA_SIZE);
+    printf("algorithms        %s%s%s\n", STAPLER_IS_ENABLED(CONFIG_STAPLER_ALGO_RSA) ? " rsa" : "",
+           STAPLER_IS_ENABLED(CONFIG_STAPLER_ALGO_ECDSA_P256) ? " ecdsa-p256" : "",
+           STAPLER_IS_ENABLED(CONFIG_STAPLER_ALGO_ECDSA_P384) ? " ecdsa-p384" : "");
+    printf("sha1 signatures    %s\n",
+           STAPLER_IS_ENABLED(CONFIG_STAPLER_ALLOW_SHA1_SIGNATURES) ? "accepted" : "rejected");
+    printf("pem input          %s\n", STAPLER_IS_ENABLED(CONFIG_STAPLER_PEM) ? "yes" : "no");
+    printf("log level          %d\n", CONFIG_STAPLER_LOG_LEVEL);
+    return EXIT_OK;
+}
+
+typedef struct {
+    unsigned passed;
+    unsigned failed;
+} selftest_tally_t;
+
+static void selftest_report(void *context, const char *name, int result)
+{
+    selftest_tally_t *tally = context;
+
+    if (result == 0) {
+        tally->passed++;
+        printf("  %-8s ok\n", name);
+    } else {
+        tally->failed++;
+        printf("  %-8s FAILED (%d)\n", name, result);
+    }
+}
+
+static int command_selftest(void)
+{
+    selftest_tally_t tally = { 0, 0 };
+    unsigned run = 0;
+    int ret;
+
+    ret = stapler_selftest_run(selftest_report, &tally, &run);
+    printf("selftest: %u passed, %u failed\n", tally.passed, tally.failed);
+    if (ret != STAPLER_OK) {
+        fprintf(stderr, "stapler-sim: %s: %s\n", stapler_error_name(ret), stapler_error_message(ret));
+        return EXIT_FAILED;
+    }
+    return run > 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(void);
+    } commands[] = {
+        { "help", command_help },       { "--help", command_help },
+        { "version", command_version }, { "config", command_config },
+        { "selftest", command_selftest },
+    };
+    size_t i;
+
+    if (argc < 2) {
+        command_help();
+        return EXIT_USAGE;
+    }
+    if (stapler_posix_mbedtls_setup() != 0) {
+        fprintf(stderr, "stapler-sim: could not set up Mbed TLS's memory arena\n");
+        return EXIT_FAILED;
+    }
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            if (argc > 2) {
+                fprintf(stderr, "stapler-sim: '%s' takes no arguments\n", argv[1]);
+                return EXIT_USAGE;
+            }
+            return commands[i].run();
+        }
+    }
+    fprintf(stderr, "stapler-sim: unknown command '%s'; 'stapler-sim help' lists the commands\n",
+            argv[1]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,64 @@
+/*
+ * lwIP options for Stapler, the same on the MCU and in the simulator (lwIP's opt.h documents
+ * each one; only the values that differ from lwIP's defaults, or that Stapler relies on, are
+ * set here).
+ *
+ * NO_SYS=1: no OS, no threads. A main loop feeds received frames to the netif and calls
+ * sys_check_timeouts(); Stapler's engine is driven from lwIP's raw/altcp callbacks.
+ * Memory is static: lwIP's own heap (mem.c) is a fixed array of MEM_SIZE bytes and every
+ * other object comes from fixed memp pools. The C library's malloc is never used.
+ */
+#ifndef STAPLER_LWIPOPTS_H
+#define STAPLER_LWIPOPTS_H
+
+/* --- System ----------------------------------------------------------------------------- */
+#define NO_SYS                      1
+#define SYS_LIGHTWEIGHT_PROT        0
+#define LWIP_NETCONN                0
+#define LWIP_SOCKET                 0
+#define LWIP_TIMERS                 1
+
+/* --- Memory: static only ---------------------------------------------------------------- */
+#define MEM_LIBC_MALLOC             0
+#define MEMP_MEM_MALLOC             0
+#define MEM_ALIGNMENT               4
+#define MEM_SIZE                    (16 * 1024)
+#define MEMP_NUM_PBUF               16
+#define MEMP_NUM_UDP_PCB            4
+#define MEMP_NUM_TCP_PCB            4
+#define MEMP_NUM_TCP_PCB_LISTEN     2
+#define MEMP_NUM_TCP_SEG            32
+#define PBUF_POOL_SIZE              16
+#define PBUF_POOL_BUFSIZE           LWIP_MEM_ALIGN_SIZE(TCP_MSS + 40 + PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
+
+/* --- Protocols -------------------------------------------------------------------------- */
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   1
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+#define LWIP_ICMP                   1
+#define LWIP_UDP                    1
+#define LWIP_TCP                    1
+#define LWIP_DHCP                   1
+#define LWIP_DNS                    1
+#define DNS_MAX_SERVERS             2
+#define LWIP_ALTCP                  1
+#define TCP_MSS                     1460
+#define TCP_WND                     (4 * TCP_MSS)
+#define TCP_SND_BUF                 (4 * TCP_MSS)
+#define TCP_SND_QUEUELEN            ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
+#define LWIP_TCP_KEEPALIVE          0
+
+/* --- Netif ------------------------------------------------------------------------------ */
+#define LWIP_NETIF_STATUS_CALLBACK  1
+#define LWIP_NETIF_LINK_CALLBACK    1
+#define LWIP_NETIF_HOSTNAME         1
+#define LWIP_NETIF_LOOPBACK         1
+#define LWIP_HAVE_LOOPIF            1
+#define LWIP_LOOPBACK_MAX_PBUFS     8
+
+/* --- Diagnostics: counters yes, lwIP's printf-based debug output no -------------------- */
+#define LWIP_STATS                  1
+#define LWIP_STATS_DISPLAY          0
+
+#endif /* STAPLER_LWIPOPTS_H */

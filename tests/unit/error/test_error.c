@@ -1,0 +1,65 @@
+/* Unit tests: error names and messages (firmware/src/error.c). */
+#include <string.h>
+
+#include "unity.h"
+
+#include "stapler/error.h"
+
+static const int all_codes[] = {
+    STAPLER_OK, STAPLER_ERR_INVALID_ARGUMENT, STAPLER_ERR_BUFFER_TOO_SMALL,
+    STAPLER_ERR_NO_MEMORY, STAPLER_ERR_INTERNAL, STAPLER_ERR_SELFTEST_FAILED,
+};
+#define CODE_COUNT (sizeof(all_codes) / sizeof(all_codes[0]))
+
+void setUp(void) {}
+void tearDown(void) {}
+
+static void test_every_code_has_a_distinct_name(void)
+{
+    size_t i, j;
+
+    for (i = 0; i < CODE_COUNT; i++) {
+        const char *name = stapler_error_name(all_codes[i]);
+        TEST_ASSERT_EQUAL_STRING_LEN("STAPLER_", name, 8);
+        TEST_ASSERT_NOT_EQUAL(0, strcmp(name, "STAPLER_ERR_UNKNOWN"));
+        for (j = i + 1; j < CODE_COUNT; j++) {
+            TEST_ASSERT_NOT_EQUAL(0, strcmp(name, stapler_error_name(all_codes[j])));
+        }
+    }
+}
+
+static void test_every_failure_says_what_to_do(void)
+{
+    size_t i;
+
+    for (i = 1; i < CODE_COUNT; i++) {
+        const char *message = stapler_error_message(all_codes[i]);
+        TEST_ASSERT_LESS_THAN(0, all_codes[i]);
+        /* A message that helps is longer than a restatement of the name. */
+        TEST_ASSERT_GREATER_THAN(40, strlen(message));
+    }
+}
+
+static void test_arena_exhaustion_names_the_option_to_change(void)
+{
+    TEST_ASSERT_NOT_NULL(strstr(stapler_error_message(STAPLER_ERR_NO_MEMORY),
+                                "CONFIG_STAPLER_MBEDTLS_ARENA_SIZE"));
+}
+
+static void test_unknown_codes_are_reported_as_unknown(void)
+{
+    TEST_ASSERT_EQUAL_STRING("STAPLER_ERR_UNKNOWN", stapler_error_name(-0x7777));
+    TEST_ASSERT_EQUAL_STRING("STAPLER_ERR_UNKNOWN", stapler_error_name(42));
+    TEST_ASSERT_NOT_NULL(strstr(stapler_error_message(-0x7777), "unknown"));
+    TEST_ASSERT_NOT_NULL(strstr(stapler_error_message(-0x1234), "port"));
+}
+
+int main(void)
+{
+    UNITY_BEGIN();
+    RUN_TEST(test_every_code_has_a_distinct_name);
+    RUN_TEST(test_every_failure_says_what_to_do);
+    RUN_TEST(test_arena_exhaustion_names_the_option_to_change);
+    RUN_TEST(test_unknown_codes_are_reported_as_unknown);
+    return UNITY_END();
+}

@@ -20,23 +20,34 @@ extern "C" {
 /** Size of the static arena Mbed TLS allocates from (CONFIG_STAPLER_MBEDTLS_ARENA_SIZE). */
 #define STAPLER_MBEDTLS_ARENA_SIZE ((size_t) CONFIG_STAPLER_MBEDTLS_ARENA_SIZE)
 
-/** printf-like sink for Mbed TLS diagnostics; may be NULL to drop them. */
+/** printf-like sink for Mbed TLS diagnostics. */
 typedef int (*stapler_mbedtls_printf_fn)(const char *format, ...);
-/** snprintf-like formatter Mbed TLS uses for X.509 names; may be NULL (formatting fails). */
+/** snprintf-like formatter Mbed TLS uses for X.509 names. */
 typedef int (*stapler_mbedtls_snprintf_fn)(char *buffer, size_t size, const char *format, ...);
+/** Called when Mbed TLS's allocator finds its arena corrupted. MUST NOT return. */
+typedef void (*stapler_mbedtls_fatal_fn)(int status);
+
+/** What a platform hands Mbed TLS (all pointers are kept; they must stay valid). */
+typedef struct {
+    /** Where Mbed TLS's self-test and debug text goes; NULL drops it. */
+    stapler_mbedtls_printf_fn printf_fn;
+    /** Formatter for X.509 info strings; NULL makes such formatting fail cleanly. */
+    stapler_mbedtls_snprintf_fn snprintf_fn;
+    /** REQUIRED: stops the system on arena corruption (memory is no longer trustworthy). */
+    stapler_mbedtls_fatal_fn fatal_fn;
+} stapler_mbedtls_platform_cfg_t;
 
 /**
- * \brief Give Mbed TLS its static arena and output hooks.
+ * \brief Give Mbed TLS its static arena and the platform's hooks.
  *
  * The arena is a static array inside this module: calling this again resets it, which is
  * only allowed while no Mbed TLS object is alive (tests do this between cases).
  *
- * \param printf_fn   Where Mbed TLS's self-test and debug text goes, or NULL.
- * \param snprintf_fn Formatter for X.509 info strings, or NULL.
- * \return 0 on success, or the Mbed TLS error from installing the hooks.
+ * \param cfg  The hooks; read during the call, the function pointers are kept.
+ * \return 0 on success; STAPLER_ERR_INVALID_ARGUMENT if \p cfg or its fatal_fn is NULL
+ *         (then the arena is not installed); or the Mbed TLS error from installing a hook.
  */
-int stapler_mbedtls_platform_setup(stapler_mbedtls_printf_fn printf_fn,
-                                   stapler_mbedtls_snprintf_fn snprintf_fn);
+int stapler_mbedtls_platform_setup(const stapler_mbedtls_platform_cfg_t *cfg);
 
 /**
  * \brief Release the arena: afterwards every Mbed TLS allocation fails again.

@@ -21,7 +21,9 @@
 /* --- Memory: static only ---------------------------------------------------------------- */
 #define MEM_LIBC_MALLOC             0
 #define MEMP_MEM_MALLOC             0
-#define MEM_ALIGNMENT               4
+/* Pointer size: 4 on Cortex-M; 8 on a 64-bit PC, where lwIP's pool headers hold 8-byte
+ * pointers (4 there is undefined behaviour, caught by UBSan in the host tests). */
+#define MEM_ALIGNMENT               __SIZEOF_POINTER__
 #define MEM_SIZE                    (16 * 1024)
 #define MEMP_NUM_PBUF               16
 #define MEMP_NUM_UDP_PCB            4

@@ -137,6 +137,7 @@ def genconfig(args):
         os.path.getmtime(f) > os.path.getmtime(config) for f in inputs if os.path.isfile(f))
     if regenerate:
         strict_load(kconf, inputs)
+        os.makedirs(os.path.dirname(os.path.abspath(config)), exist_ok=True)
         kconf.write_config(config, save_old=False,
                            header="# Made from %s by tools/kconfig.py; menuconfig edits this "
                                   "file.\n" % ", ".join(inputs))

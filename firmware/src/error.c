@@ -24,6 +24,48 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_SELFTEST_FAILED, "STAPLER_ERR_SELFTEST_FAILED",
       "a cryptographic self-test failed: the Mbed TLS build for this target is broken "
       "(compiler, configuration or memory fault); do not trust this image" },
+    { STAPLER_ERR_OCSP_MALFORMED, "STAPLER_ERR_OCSP_MALFORMED",
+      "the OCSP response is not well-formed DER: the responder (or something between, like a "
+      "proxy's error page) sent something else; check the responder URL" },
+    { STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE, "STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE",
+      "the OCSP response is not a basic response (id-pkix-ocsp-basic), the only type RFC 6960 "
+      "requires: the responder is not a standard OCSP responder" },
+    { STAPLER_ERR_OCSP_CRITICAL_EXTENSION, "STAPLER_ERR_OCSP_CRITICAL_EXTENSION",
+      "the OCSP response has a critical extension Stapler does not understand, so it must be "
+      "rejected (RFC 5280 4.2); ask the CA which extension its responder adds" },
+    { STAPLER_ERR_OCSP_UNSUCCESSFUL, "STAPLER_ERR_OCSP_UNSUCCESSFUL",
+      "the responder answered with an error status (see response status): tryLater means retry "
+      "later; unauthorized means it does not serve this CA, so check the responder URL" },
+    { STAPLER_ERR_OCSP_CERT_NOT_IN_RESPONSE, "STAPLER_ERR_OCSP_CERT_NOT_IN_RESPONSE",
+      "the OCSP response does not cover this certificate: check that the issuer certificate is "
+      "the one that issued it and the responder URL belongs to that CA" },
+    { STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM, "STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM",
+      "the OCSP response uses a signature or hash algorithm this build does not support: "
+      "enable it in Kconfig (menuconfig: OCSP) if it is RSA or ECDSA P-256/P-384" },
+    { STAPLER_ERR_OCSP_SHA1_SIGNATURE, "STAPLER_ERR_OCSP_SHA1_SIGNATURE",
+      "the OCSP response is signed with SHA-1, which this build rejects: enable "
+      "CONFIG_STAPLER_ALLOW_SHA1_SIGNATURES or ask the CA for a SHA-256 responder" },
+    { STAPLER_ERR_OCSP_BAD_SIGNATURE, "STAPLER_ERR_OCSP_BAD_SIGNATURE",
+      "the OCSP response's signature does not verify: it was altered or not signed by the key "
+      "it names; it is not used" },
+    { STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING, "STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING",
+      "the OCSP response is signed by a delegated responder whose certificate is not in the "
+      "response, so it cannot be checked; the responder is misconfigured" },
+    { STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED, "STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED",
+      "the OCSP response is signed by a certificate that may not answer for this CA (not the "
+      "issuer, nor issued by it with id-kp-OCSPSigning); it is not used" },
+    { STAPLER_ERR_OCSP_RESPONDER_CERT_EXPIRED, "STAPLER_ERR_OCSP_RESPONDER_CERT_EXPIRED",
+      "the delegated OCSP responder's certificate is not valid now: if the device clock is "
+      "right, the CA must renew its responder certificate" },
+    { STAPLER_ERR_OCSP_NONCE_MISMATCH, "STAPLER_ERR_OCSP_NONCE_MISMATCH",
+      "the OCSP response does not echo the nonce Stapler sent (a replay, or a responder that "
+      "ignores nonces: turn nonces off for it)" },
+    { STAPLER_ERR_OCSP_NOT_YET_VALID, "STAPLER_ERR_OCSP_NOT_YET_VALID",
+      "the OCSP response is dated in the future: the device clock is probably behind; check "
+      "the time source (SNTP)" },
+    { STAPLER_ERR_OCSP_EXPIRED, "STAPLER_ERR_OCSP_EXPIRED",
+      "the OCSP response is past its nextUpdate: fetch a fresh one; if fresh ones also fail "
+      "this way, the device clock is probably ahead" },
 };
 
 static const stapler_error_entry_t *stapler_error_find(int err)

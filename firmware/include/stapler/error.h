@@ -29,6 +29,21 @@ typedef enum {
     STAPLER_ERR_NO_MEMORY = -0x0003,        /**< The Mbed TLS static arena is exhausted. */
     STAPLER_ERR_INTERNAL = -0x0004,         /**< A check that cannot fail did (fail-closed). */
     STAPLER_ERR_SELFTEST_FAILED = -0x0010,  /**< A cryptographic known-answer test failed. */
+    /* OCSP codec */
+    STAPLER_ERR_OCSP_MALFORMED = -0x0101,          /**< Not a well-formed (DER) OCSPResponse. */
+    STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE = -0x0102, /**< responseType is not id-pkix-ocsp-basic. */
+    STAPLER_ERR_OCSP_CRITICAL_EXTENSION = -0x0103, /**< An unknown extension is marked critical. */
+    STAPLER_ERR_OCSP_UNSUCCESSFUL = -0x0104,       /**< responseStatus is not successful. */
+    STAPLER_ERR_OCSP_CERT_NOT_IN_RESPONSE = -0x0105, /**< No SingleResponse for our CertID. */
+    STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM = -0x0106, /**< Signature or hash algorithm not supported. */
+    STAPLER_ERR_OCSP_SHA1_SIGNATURE = -0x0107,     /**< SHA-1 signature, forbidden by Kconfig. */
+    STAPLER_ERR_OCSP_BAD_SIGNATURE = -0x0108,      /**< The signature does not verify. */
+    STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING = -0x0109, /**< Delegated signer's certificate absent. */
+    STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED = -0x010A, /**< Signer is not the issuer nor its delegate. */
+    STAPLER_ERR_OCSP_RESPONDER_CERT_EXPIRED = -0x010B, /**< Delegated responder cert not valid now. */
+    STAPLER_ERR_OCSP_NONCE_MISMATCH = -0x010C,     /**< The response does not carry our nonce. */
+    STAPLER_ERR_OCSP_NOT_YET_VALID = -0x010D,      /**< thisUpdate is in the future. */
+    STAPLER_ERR_OCSP_EXPIRED = -0x010E,            /**< Past nextUpdate (or max age). */
 } stapler_err_t;
 
 /**

@@ -7,6 +7,7 @@
 #include "unity.h"
 
 #include "mbedtls/base64.h"
+#include "mbedtls/platform.h"
 #include "mbedtls/x509_crt.h"
 
 #include "stapler/config.h"
@@ -498,6 +499,52 @@ static void test_every_truncation_of_a_good_response_is_refused(void)
     }
 }
 
+/* The largest block the arena can hand out now (binary search). */
+static size_t largest_free_block(void)
+{
+    size_t low = 0, high = 1u << 20;
+
+    while (low < high) {
+        size_t mid = low + (high - low + 1) / 2;
+        void *p = mbedtls_calloc(1, mid);
+
+        if (p != NULL) {
+            mbedtls_free(p);
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    return low;
+}
+
+static void test_verification_gives_back_all_arena_memory(void)
+{
+    static const char *const cases[][3] = {
+        { "good-rsa-byname.der", "leaf-rsa.der", "ca-rsa.der" },
+        { "good-rsa-bykey.der", "leaf-rsa.der", "ca-rsa.der" },
+        { "good-rsa-pss.der", "leaf-rsa.der", "ca-rsa.der" },
+        { "good-ec.der", "leaf-ec.der", "ca-ec.der" },
+        { "delegated-rsa.der", "leaf-rsa.der", "ca-rsa.der" },
+        { "delegated-ec.der", "leaf-ec.der", "ca-ec.der" },
+        { "delegated-noeku.der", "leaf-rsa.der", "ca-rsa.der" },
+        { "tampered-signature.der", "leaf-rsa.der", "ca-rsa.der" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t before;
+
+        TEST_ASSERT_EQUAL_INT(0, load_and_parse(cases[i][0], cases[i][1], cases[i][2]));
+        /* The first use of the issuer's key caches values in its context (RSA's Montgomery
+         * constant, ECP comb tables): that memory belongs to the key, not to a leak. */
+        (void) stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result);
+        before = largest_free_block();
+        (void) stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result);
+        TEST_ASSERT_EQUAL_size_t_MESSAGE(before, largest_free_block(), cases[i][0]);
+    }
+}
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -540,5 +587,6 @@ int main(void)
     RUN_TEST(test_malformed_inputs);
     RUN_TEST(test_non_minimal_length_is_refused);
     RUN_TEST(test_every_truncation_of_a_good_response_is_refused);
+    RUN_TEST(test_verification_gives_back_all_arena_memory);
     return UNITY_END();
 }

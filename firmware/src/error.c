@@ -9,6 +9,38 @@ typedef struct {
     const char *message;
 } stapler_error_entry_t;
 
+/* The stable snake_case identifier of a code: its name without the STAPLER_ERR_ (and,
+ * for the codec, OCSP_) prefix, lower-cased. Kept here as data so it cannot drift. */
+typedef struct {
+    int code;
+    const char *slug;
+} stapler_error_slug_t;
+
+static const stapler_error_slug_t stapler_error_slugs[] = {
+    { STAPLER_OK, "ok" },
+    { STAPLER_ERR_INVALID_ARGUMENT, "invalid_argument" },
+    { STAPLER_ERR_BUFFER_TOO_SMALL, "buffer_too_small" },
+    { STAPLER_ERR_NO_MEMORY, "no_memory" },
+    { STAPLER_ERR_INTERNAL, "internal" },
+    { STAPLER_ERR_SELFTEST_FAILED, "selftest_failed" },
+    { STAPLER_ERR_OCSP_MALFORMED, "malformed" },
+    { STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE, "unsupported_response_type" },
+    { STAPLER_ERR_OCSP_CRITICAL_EXTENSION, "critical_extension" },
+    { STAPLER_ERR_OCSP_UNSUCCESSFUL, "unsuccessful_response" },
+    { STAPLER_ERR_OCSP_CERT_NOT_IN_RESPONSE, "cert_not_in_response" },
+    { STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM, "unsupported_algorithm" },
+    { STAPLER_ERR_OCSP_SHA1_SIGNATURE, "sha1_signature" },
+    { STAPLER_ERR_OCSP_BAD_SIGNATURE, "bad_signature" },
+    { STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING, "responder_cert_missing" },
+    { STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED, "responder_not_authorized" },
+    { STAPLER_ERR_OCSP_RESPONDER_CERT_EXPIRED, "responder_cert_expired" },
+    { STAPLER_ERR_OCSP_NONCE_MISMATCH, "nonce_mismatch" },
+    { STAPLER_ERR_OCSP_NOT_YET_VALID, "not_yet_valid" },
+    { STAPLER_ERR_OCSP_EXPIRED, "expired" },
+    { STAPLER_ERR_CERT_NO_OCSP_URL, "no_ocsp_url" },
+    { STAPLER_ERR_CERT_MALFORMED_EXTENSION, "malformed_extension" },
+};
+
 static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_OK, "STAPLER_OK", "success" },
     { STAPLER_ERR_INVALID_ARGUMENT, "STAPLER_ERR_INVALID_ARGUMENT",
@@ -66,6 +98,12 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_OCSP_EXPIRED, "STAPLER_ERR_OCSP_EXPIRED",
       "the OCSP response is past its nextUpdate: fetch a fresh one; if fresh ones also fail "
       "this way, the device clock is probably ahead" },
+    { STAPLER_ERR_CERT_NO_OCSP_URL, "STAPLER_ERR_CERT_NO_OCSP_URL",
+      "the certificate names no OCSP responder (no id-ad-ocsp URL in its Authority Information "
+      "Access): configure a responder URL override for it" },
+    { STAPLER_ERR_CERT_MALFORMED_EXTENSION, "STAPLER_ERR_CERT_MALFORMED_EXTENSION",
+      "the certificate's Authority Information Access or TLS Feature extension is malformed: "
+      "the certificate must be reissued" },
 };
 
 static const stapler_error_entry_t *stapler_error_find(int err)
@@ -98,4 +136,16 @@ const char *stapler_error_message(int err)
         return "the platform port reported an error: see the port's documentation for this code";
     }
     return "unknown error code: the caller passed a value that is not a Stapler error";
+}
+
+const char *stapler_error_slug(int err)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(stapler_error_slugs) / sizeof(stapler_error_slugs[0]); i++) {
+        if (stapler_error_slugs[i].code == err) {
+            return stapler_error_slugs[i].slug;
+        }
+    }
+    return "unknown_error";
 }

@@ -44,6 +44,8 @@ typedef enum {
     STAPLER_ERR_OCSP_NONCE_MISMATCH = -0x010C,     /**< The response does not carry our nonce. */
     STAPLER_ERR_OCSP_NOT_YET_VALID = -0x010D,      /**< thisUpdate is in the future. */
     STAPLER_ERR_OCSP_EXPIRED = -0x010E,            /**< Past nextUpdate (or max age). */
+    STAPLER_ERR_CERT_NO_OCSP_URL = -0x0110,        /**< The certificate names no OCSP responder. */
+    STAPLER_ERR_CERT_MALFORMED_EXTENSION = -0x0111, /**< AIA or TLS Feature extension malformed. */
 } stapler_err_t;
 
 /**
@@ -57,6 +59,13 @@ const char *stapler_error_name(int err);
  * \return A static string; never NULL.
  */
 const char *stapler_error_message(int err);
+
+/**
+ * \brief Stable snake_case identifier of \p err for machine-readable output (JSON, logs),
+ *        e.g. "bad_signature". Never changes once released.
+ * \return A static string; "unknown_error" for a code Stapler does not define.
+ */
+const char *stapler_error_slug(int err);
 
 #ifdef __cplusplus
 }

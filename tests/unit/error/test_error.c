@@ -8,6 +8,14 @@
 static const int all_codes[] = {
     STAPLER_OK, STAPLER_ERR_INVALID_ARGUMENT, STAPLER_ERR_BUFFER_TOO_SMALL,
     STAPLER_ERR_NO_MEMORY, STAPLER_ERR_INTERNAL, STAPLER_ERR_SELFTEST_FAILED,
+    STAPLER_ERR_OCSP_MALFORMED, STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE,
+    STAPLER_ERR_OCSP_CRITICAL_EXTENSION, STAPLER_ERR_OCSP_UNSUCCESSFUL,
+    STAPLER_ERR_OCSP_CERT_NOT_IN_RESPONSE, STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM,
+    STAPLER_ERR_OCSP_SHA1_SIGNATURE, STAPLER_ERR_OCSP_BAD_SIGNATURE,
+    STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING, STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED,
+    STAPLER_ERR_OCSP_RESPONDER_CERT_EXPIRED, STAPLER_ERR_OCSP_NONCE_MISMATCH,
+    STAPLER_ERR_OCSP_NOT_YET_VALID, STAPLER_ERR_OCSP_EXPIRED,
+    STAPLER_ERR_CERT_NO_OCSP_URL, STAPLER_ERR_CERT_MALFORMED_EXTENSION,
 };
 #define CODE_COUNT (sizeof(all_codes) / sizeof(all_codes[0]))
 
@@ -46,6 +54,25 @@ static void test_arena_exhaustion_names_the_option_to_change(void)
                                 "CONFIG_STAPLER_MBEDTLS_ARENA_SIZE"));
 }
 
+static void test_every_code_has_a_distinct_snake_case_slug(void)
+{
+    size_t i, j;
+    const char *c;
+
+    for (i = 0; i < CODE_COUNT; i++) {
+        const char *slug = stapler_error_slug(all_codes[i]);
+        TEST_ASSERT_NOT_EQUAL(0, strcmp(slug, "unknown_error"));
+        for (c = slug; *c != '\0'; c++) {
+            TEST_ASSERT_TRUE((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
+        }
+        for (j = i + 1; j < CODE_COUNT; j++) {
+            TEST_ASSERT_NOT_EQUAL(0, strcmp(slug, stapler_error_slug(all_codes[j])));
+        }
+    }
+    TEST_ASSERT_EQUAL_STRING("malformed", stapler_error_slug(STAPLER_ERR_OCSP_MALFORMED));
+    TEST_ASSERT_EQUAL_STRING("unknown_error", stapler_error_slug(-0x7777));
+}
+
 static void test_unknown_codes_are_reported_as_unknown(void)
 {
     TEST_ASSERT_EQUAL_STRING("STAPLER_ERR_UNKNOWN", stapler_error_name(-0x7777));
@@ -60,6 +87,7 @@ int main(void)
     RUN_TEST(test_every_code_has_a_distinct_name);
     RUN_TEST(test_every_failure_says_what_to_do);
     RUN_TEST(test_arena_exhaustion_names_the_option_to_change);
+    RUN_TEST(test_every_code_has_a_distinct_snake_case_slug);
     RUN_TEST(test_unknown_codes_are_reported_as_unknown);
     return UNITY_END();
 }

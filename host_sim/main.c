@@ -15,6 +15,7 @@
 #include "stapler/version.h"
 #include "stapler_mbedtls_platform.h"
 #include "stapler_posix.h"
+#include "ocsp_commands.h"
 #include "stapler_sim_build_info.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -27,6 +28,15 @@ static int command_help(void)
            "  version    Stapler's version, the dependency versions and where they came from\n"
            "  config     the Kconfig configuration this simulator was built with\n"
            "  selftest   run the cryptographic known-answer tests on this build\n"
+           "  request --cert C --issuer I [--sha256] [--nonce] [--out REQ.der] [--url URL]\n"
+           "             encode an OCSP request; prints the GET URL (RFC 6960 A.1) on stdout.\n"
+           "             The URL defaults to the certificate's AIA OCSP responder.\n"
+           "  inspect --response R.der --cert C --issuer I [--at TIME] [--nonce HEX] [--json]\n"
+           "             decode and verify an OCSP response for C (PEM or DER), at TIME\n"
+           "             (RFC 3339 UTC, e.g. 2026-06-01T12:00:00Z; default now). Exit status:\n"
+           "             0 verified and good, 3 verified revoked, 4 verified unknown,\n"
+           "             5 responder error status, 6 not a well-formed OCSP response,\n"
+           "             7 well-formed but not verified, 1 unreadable input, 2 usage error\n"
            "  help       this text\n");
     return EXIT_OK;
 }
@@ -94,6 +104,13 @@ int main(int argc, char **argv)
 {
     static const struct {
         const char *name;
+        int (*run)(int argc, char **argv);
+    } with_options[] = {
+        { "request", stapler_sim_command_request },
+        { "inspect", stapler_sim_command_inspect },
+    };
+    static const struct {
+        const char *name;
         int (*run)(void);
     } commands[] = {
         { "help", command_help },       { "--help", command_help },
@@ -109,6 +126,11 @@ int main(int argc, char **argv)
     if (stapler_posix_mbedtls_setup() != 0) {
         fprintf(stderr, "stapler-sim: could not set up Mbed TLS's memory arena\n");
         return EXIT_FAILED;
+    }
+    for (i = 0; i < sizeof(with_options) / sizeof(with_options[0]); i++) {
+        if (strcmp(argv[1], with_options[i].name) == 0) {
+            return with_options[i].run(argc, argv);
+        }
     }
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {

@@ -1,0 +1,463 @@
+/*
+ * stapler-sim request / inspect: the OCSP codec from the command line.
+ *
+ *   request --cert C --issuer I [--sha256] [--nonce] [--out FILE] [--url URL]
+ *   inspect --response R --cert C --issuer I [--at TIME] [--nonce HEX] [--json]
+ *
+ * Exit status of inspect (also in `stapler-sim help`):
+ *   0 verified and good     3 verified, revoked     4 verified, unknown
+ *   5 responder error status (tryLater, unauthorized, ...)
+ *   6 not a well-formed OCSP response        7 well-formed but not verified
+ *   1 an input could not be read             2 usage error
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "ocsp_commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "mbedtls/x509_crt.h"
+
+#include "stapler/cert.h"
+#include "stapler/config.h"
+#include "stapler/error.h"
+#include "stapler/ocsp.h"
+
+enum {
+    EXIT_GOOD = 0,
+    EXIT_INPUT = 1,
+    EXIT_USAGE = 2,
+    EXIT_REVOKED = 3,
+    EXIT_UNKNOWN = 4,
+    EXIT_RESPONDER_ERROR = 5,
+    EXIT_MALFORMED = 6,
+    EXIT_NOT_VERIFIED = 7,
+};
+
+/* Read a whole file into buf (at most size - 1 bytes, NUL-terminated for PEM parsing).
+ * Returns the length, or -1 with a message (-2 when larger than size - 1). */
+static long read_file(const char *path, unsigned char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (f == NULL) {
+        fprintf(stderr, "stapler-sim: cannot open '%s'\n", path);
+        return -1;
+    }
+    n = fread(buf, 1, size - 1, f);
+    if (n == size - 1 && fgetc(f) != EOF) {
+        fclose(f);
+        return -2;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    return (long) n;
+}
+
+/* A certificate in PEM or DER. */
+static int load_certificate(mbedtls_x509_crt *crt, const char *path, const char *what)
+{
+    static unsigned char buf[16384];
+    long n = read_file(path, buf, sizeof(buf));
+    int ret;
+
+    if (n == -2) {
+        fprintf(stderr, "stapler-sim: %s '%s' is larger than %zu bytes: not a certificate\n",
+                what, path, sizeof(buf) - 1);
+        return -1;
+    }
+    if (n < 0) {
+        return -1;
+    }
+    /* mbedtls_x509_crt_parse() takes PEM with its NUL, or DER. */
+    ret = mbedtls_x509_crt_parse(crt, buf, strstr((const char *) buf, "-----BEGIN") != NULL
+                                               ? (size_t) n + 1 : (size_t) n);
+    if (ret != 0) {
+        fprintf(stderr, "stapler-sim: %s '%s' is not a PEM or DER X.509 certificate "
+                        "(Mbed TLS error -0x%04x)\n", what, path, (unsigned) -ret);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_hex(FILE *out, const unsigned char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        fprintf(out, "%02X", p[i]);
+    }
+}
+
+static int parse_hex(const char *text, unsigned char *out, size_t max, size_t *len)
+{
+    size_t n = strlen(text), i;
+
+    if (n == 0 || n % 2 != 0 || n / 2 > max) {
+        return -1;
+    }
+    for (i = 0; i < n / 2; i++) {
+        unsigned value;
+        if (sscanf(&text[2 * i], "%2x", &value) != 1) {
+            return -1;
+        }
+        out[i] = (unsigned char) value;
+    }
+    *len = n / 2;
+    return 0;
+}
+
+/* RFC 3339 UTC, "2026-06-01T12:00:00Z": the same fields as a GeneralizedTime. */
+static int parse_rfc3339(const char *text, int64_t *seconds)
+{
+    unsigned char generalized[15];
+    static const int digit_at[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
+    size_t i;
+
+    if (strlen(text) != 20 || text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':' ||
+        (text[19] != 'Z' && text[19] != 'z')) {
+        return -1;
+    }
+    for (i = 0; i < 14; i++) {
+        generalized[i] = (unsigned char) text[digit_at[i]];
+    }
+    generalized[14] = 'Z';
+    return stapler_ocsp_time_parse(generalized, sizeof(generalized), seconds) == 0 ? 0 : -1;
+}
+
+static const char *format_rfc3339(int64_t seconds, char *buf, size_t size)
+{
+    time_t t = (time_t) seconds;
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(buf, size, "invalid");
+    }
+    return buf;
+}
+
+/* Option lookup: `--name value` pairs and `--flag`s after the command word. */
+typedef struct {
+    const char *name;
+    int takes_value;
+    const char *value; /* or "" for a flag that is present */
+} option_t;
+
+static int parse_options(int argc, char **argv, option_t *options, size_t count)
+{
+    int i;
+    size_t j;
+
+    for (i = 2; i < argc; i++) {
+        for (j = 0; j < count; j++) {
+            if (strcmp(argv[i], options[j].name) == 0) {
+                break;
+            }
+        }
+        if (j == count) {
+            fprintf(stderr, "stapler-sim %s: unknown option '%s'; 'stapler-sim help' lists them\n",
+                    argv[1], argv[i]);
+            return -1;
+        }
+        if (options[j].takes_value) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "stapler-sim %s: %s needs a value\n", argv[1], argv[i]);
+                return -1;
+            }
+            options[j].value = argv[++i];
+        } else {
+            options[j].value = "";
+        }
+    }
+    return 0;
+}
+
+static const char *required(const option_t *option, const char *command)
+{
+    if (option->value == NULL) {
+        fprintf(stderr, "stapler-sim %s: %s is required\n", command, option->name);
+    }
+    return option->value;
+}
+
+int stapler_sim_command_request(int argc, char **argv)
+{
+    option_t options[] = {
+        { "--cert", 1, NULL }, { "--issuer", 1, NULL }, { "--sha256", 0, NULL },
+        { "--nonce", 0, NULL }, { "--out", 1, NULL },   { "--url", 1, NULL },
+    };
+    mbedtls_x509_crt cert, issuer;
+    unsigned char request[STAPLER_OCSP_REQUEST_MAX], nonce[16];
+    char base[512], url[1024];
+    const char *aia_url;
+    size_t request_len, url_len, aia_len;
+    int fits, ret, status = EXIT_INPUT;
+
+    if (parse_options(argc, argv, options, 6) != 0 || required(&options[0], "request") == NULL ||
+        required(&options[1], "request") == NULL) {
+        return EXIT_USAGE;
+    }
+    mbedtls_x509_crt_init(&cert);
+    mbedtls_x509_crt_init(&issuer);
+    if (load_certificate(&cert, options[0].value, "certificate") != 0 ||
+        load_certificate(&issuer, options[1].value, "issuer certificate") != 0) {
+        goto exit;
+    }
+    if (options[5].value != NULL) {
+        snprintf(base, sizeof(base), "%s", options[5].value);
+    } else if ((ret = stapler_cert_ocsp_url(&cert, 0, &aia_url, &aia_len)) == 0 &&
+               aia_len < sizeof(base)) {
+        memcpy(base, aia_url, aia_len);
+        base[aia_len] = '\0';
+    } else {
+        fprintf(stderr, "stapler-sim request: %s (or give --url)\n",
+                stapler_error_message(ret != 0 ? ret : STAPLER_ERR_BUFFER_TOO_SMALL));
+        goto exit;
+    }
+    if (options[3].value != NULL && getrandom(nonce, sizeof(nonce), 0) != (ssize_t) sizeof(nonce)) {
+        fprintf(stderr, "stapler-sim request: no entropy for the nonce\n");
+        goto exit;
+    }
+    ret = stapler_ocsp_request_write(&cert, &issuer,
+                                     options[2].value != NULL ? STAPLER_OCSP_CERTID_SHA256
+                                                              : STAPLER_OCSP_CERTID_SHA1,
+                                     options[3].value != NULL ? nonce : NULL, sizeof(nonce),
+                                     request, sizeof(request), &request_len);
+    if (ret == 0) {
+        ret = stapler_ocsp_request_get_url(base, request, request_len, url, sizeof(url), &url_len,
+                                           &fits);
+    }
+    if (ret != 0) {
+        fprintf(stderr, "stapler-sim request: %s\n", stapler_error_message(ret));
+        goto exit;
+    }
+    if (options[4].value != NULL) {
+        FILE *f = fopen(options[4].value, "wb");
+        if (f == NULL || fwrite(request, 1, request_len, f) != request_len || fclose(f) != 0) {
+            fprintf(stderr, "stapler-sim request: cannot write '%s'\n", options[4].value);
+            goto exit;
+        }
+    }
+    /* The URL alone on stdout, so it can be handed to an HTTP client; the rest on stderr. */
+    printf("%s\n", url);
+    fprintf(stderr, "request: %zu bytes DER%s%s, CertID %s\n", request_len,
+            options[4].value != NULL ? ", written to " : "",
+            options[4].value != NULL ? options[4].value : "",
+            options[2].value != NULL ? "SHA-256" : "SHA-1");
+    fprintf(stderr, "GET URL: %zu bytes: %s\n", url_len,
+            fits ? "within RFC 5019's 255-byte limit" : "over RFC 5019's 255 bytes: use POST");
+    if (options[3].value != NULL) {
+        fprintf(stderr, "nonce: ");
+        print_hex(stderr, nonce, sizeof(nonce));
+        fprintf(stderr, "\n");
+    }
+    status = EXIT_GOOD;
+exit:
+    mbedtls_x509_crt_free(&cert);
+    mbedtls_x509_crt_free(&issuer);
+    return status;
+}
+
+/* ---- inspect ------------------------------------------------------------------------- */
+
+typedef struct {
+    int parsed;                    /* the response decoded */
+    stapler_ocsp_response_t response;
+    stapler_ocsp_result_t result;
+    int error;                     /* 0 when verified */
+    int64_t at;
+    const mbedtls_x509_crt *cert;
+} inspection_t;
+
+static const char *cert_status_name(int status)
+{
+    switch (status) {
+        case STAPLER_OCSP_GOOD: return "good";
+        case STAPLER_OCSP_REVOKED: return "revoked";
+        default: return "unknown";
+    }
+}
+
+static void json_time(const char *key, int present, int64_t seconds, int last)
+{
+    char buf[32];
+
+    if (present) {
+        printf("\"%s\":\"%s\"%s", key, format_rfc3339(seconds, buf, sizeof(buf)), last ? "" : ",");
+    } else {
+        printf("\"%s\":null%s", key, last ? "" : ",");
+    }
+}
+
+static void print_json(const inspection_t *in)
+{
+    const int successful = in->parsed && in->response.response_status == STAPLER_OCSP_SUCCESSFUL;
+    const stapler_ocsp_single_t *single = &in->result.single;
+    const char *status_name = in->parsed ? stapler_ocsp_response_status_name(in->response.response_status) : NULL;
+    const char *reason = NULL;
+
+    printf("{");
+    if (status_name != NULL) {
+        printf("\"response_status\":\"%s\",", status_name);
+    } else {
+        printf("\"response_status\":null,");
+    }
+    if (in->result.found) {
+        printf("\"cert_status\":\"%s\",", cert_status_name(single->cert_status));
+    } else {
+        printf("\"cert_status\":null,");
+    }
+    printf("\"verified\":%s,", in->error == 0 ? "true" : "false");
+    if (in->error == 0) {
+        printf("\"error\":null,");
+    } else {
+        printf("\"error\":\"%s\",", stapler_error_slug(in->error));
+    }
+    json_time("produced_at", successful, in->response.produced_at, 0);
+    json_time("this_update", in->result.found, single->this_update, 0);
+    json_time("next_update", in->result.found && single->has_next_update, single->next_update, 0);
+    json_time("revocation_time", in->result.found && single->cert_status == STAPLER_OCSP_REVOKED,
+              single->revocation_time, 0);
+    if (in->result.found && single->cert_status == STAPLER_OCSP_REVOKED) {
+        reason = stapler_ocsp_reason_name(single->revocation_reason);
+    }
+    if (reason != NULL) {
+        printf("\"revocation_reason\":\"%s\",", reason);
+    } else {
+        printf("\"revocation_reason\":null,");
+    }
+    printf("\"serial\":\"");
+    if (in->result.found) {
+        print_hex(stdout, single->serial, single->serial_len);
+    } else {
+        print_hex(stdout, in->cert->serial.p, in->cert->serial.len);
+    }
+    printf("\"}\n");
+}
+
+static void print_human(const inspection_t *in)
+{
+    const stapler_ocsp_single_t *single = &in->result.single;
+    char buf[32];
+
+    if (!in->parsed) {
+        printf("response status   (not an OCSP response)\n");
+    } else {
+        printf("response status   %s\n", stapler_ocsp_response_status_name(in->response.response_status));
+    }
+    if (in->parsed && in->response.response_status == STAPLER_OCSP_SUCCESSFUL) {
+        printf("responder id      %s\n", in->response.responder_by_key ? "by key hash" : "by name");
+        printf("produced at       %s\n", format_rfc3339(in->response.produced_at, buf, sizeof(buf)));
+    }
+    printf("certificate       serial ");
+    print_hex(stdout, in->cert->serial.p, in->cert->serial.len);
+    printf("\n");
+    if (in->result.found) {
+        printf("cert status       %s\n", cert_status_name(single->cert_status));
+        if (single->cert_status == STAPLER_OCSP_REVOKED) {
+            const char *reason = stapler_ocsp_reason_name(single->revocation_reason);
+            printf("revoked at        %s (%s)\n",
+                   format_rfc3339(single->revocation_time, buf, sizeof(buf)),
+                   reason != NULL ? reason : "no reason given");
+        }
+        printf("this update       %s\n", format_rfc3339(single->this_update, buf, sizeof(buf)));
+        printf("next update       %s\n", single->has_next_update
+                                             ? format_rfc3339(single->next_update, buf, sizeof(buf))
+                                             : "(none: newer information always available)");
+        printf("signed by         %s\n", in->result.signer_delegated ? "delegated responder" : "issuer");
+    }
+    printf("evaluated at      %s\n", format_rfc3339(in->at, buf, sizeof(buf)));
+    if (in->error == 0) {
+        printf("verified          yes\n");
+    } else {
+        printf("verified          no: %s (%s)\n", stapler_error_slug(in->error),
+               stapler_error_message(in->error));
+    }
+}
+
+int stapler_sim_command_inspect(int argc, char **argv)
+{
+    option_t options[] = {
+        { "--response", 1, NULL }, { "--cert", 1, NULL }, { "--issuer", 1, NULL },
+        { "--at", 1, NULL },       { "--nonce", 1, NULL }, { "--json", 0, NULL },
+    };
+    static unsigned char der[CONFIG_STAPLER_RESPONSE_MAX + 1];
+    unsigned char nonce[STAPLER_OCSP_NONCE_MAX];
+    mbedtls_x509_crt cert, issuer;
+    stapler_ocsp_policy_t policy;
+    inspection_t in;
+    long der_len;
+    int status = EXIT_INPUT;
+
+    memset(&in, 0, sizeof(in));
+    if (parse_options(argc, argv, options, 6) != 0 || required(&options[0], "inspect") == NULL ||
+        required(&options[1], "inspect") == NULL || required(&options[2], "inspect") == NULL) {
+        return EXIT_USAGE;
+    }
+    in.at = (int64_t) time(NULL);
+    if (options[3].value != NULL && parse_rfc3339(options[3].value, &in.at) != 0) {
+        fprintf(stderr, "stapler-sim inspect: --at takes an RFC 3339 UTC time like "
+                        "2026-06-01T12:00:00Z, not '%s'\n", options[3].value);
+        return EXIT_USAGE;
+    }
+    stapler_ocsp_policy_init(&policy, in.at);
+    if (options[4].value != NULL) {
+        if (parse_hex(options[4].value, nonce, sizeof(nonce), &policy.nonce_len) != 0) {
+            fprintf(stderr, "stapler-sim inspect: --nonce takes 1 to %d bytes in hex\n",
+                    STAPLER_OCSP_NONCE_MAX);
+            return EXIT_USAGE;
+        }
+        policy.nonce = nonce;
+    }
+
+    mbedtls_x509_crt_init(&cert);
+    mbedtls_x509_crt_init(&issuer);
+    if (load_certificate(&cert, options[1].value, "certificate") != 0 ||
+        load_certificate(&issuer, options[2].value, "issuer certificate") != 0) {
+        goto exit;
+    }
+    in.cert = &cert;
+    der_len = read_file(options[0].value, der, sizeof(der));
+    if (der_len == -1) {
+        goto exit;
+    }
+    if (der_len == -2) {
+        /* Larger than any response Stapler would accept: judged malformed, never read whole. */
+        fprintf(stderr, "stapler-sim inspect: '%s' is larger than CONFIG_STAPLER_RESPONSE_MAX "
+                        "(%d bytes)\n", options[0].value, CONFIG_STAPLER_RESPONSE_MAX);
+        in.error = STAPLER_ERR_OCSP_MALFORMED;
+    } else {
+        in.error = stapler_ocsp_response_parse(&in.response, der, (size_t) der_len);
+        in.parsed = in.error == 0;
+        if (in.parsed) {
+            in.error = stapler_ocsp_response_verify(&in.response, &cert, &issuer, &policy, &in.result);
+        }
+    }
+    if (options[5].value != NULL) {
+        print_json(&in);
+    } else {
+        print_human(&in);
+    }
+
+    if (!in.parsed) {
+        status = EXIT_MALFORMED;
+    } else if (in.response.response_status != STAPLER_OCSP_SUCCESSFUL) {
+        status = EXIT_RESPONDER_ERROR;
+    } else if (in.error != 0) {
+        status = EXIT_NOT_VERIFIED;
+    } else if (in.result.single.cert_status == STAPLER_OCSP_GOOD) {
+        status = EXIT_GOOD;
+    } else {
+        status = in.result.single.cert_status == STAPLER_OCSP_REVOKED ? EXIT_REVOKED : EXIT_UNKNOWN;
+    }
+exit:
+    mbedtls_x509_crt_free(&cert);
+    mbedtls_x509_crt_free(&issuer);
+    return status;
+}

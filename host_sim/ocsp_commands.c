@@ -7,7 +7,8 @@
  * Exit status of inspect (also in `stapler-sim help`):
  *   0 verified and good     3 verified, revoked     4 verified, unknown
  *   5 responder error status (tryLater, unauthorized, ...)
- *   6 not a well-formed OCSP response        7 well-formed but not verified
+ *   6 not a well-formed OCSP response        7 well-formed but not verified (this
+ *     includes an unknown critical extension: well-formed, but not acceptable)
  *   1 an input could not be read             2 usage error
  */
 #define _POSIX_C_SOURCE 200809L
@@ -299,7 +300,7 @@ static void print_json(const inspection_t *in)
 {
     const int successful = in->parsed && in->response.response_status == STAPLER_OCSP_SUCCESSFUL;
     const stapler_ocsp_single_t *single = &in->result.single;
-    const char *status_name = in->parsed ? stapler_ocsp_response_status_name(in->response.response_status) : NULL;
+    const char *status_name = stapler_ocsp_response_status_name(in->response.response_status);
     const char *reason = NULL;
 
     printf("{");
@@ -346,7 +347,7 @@ static void print_human(const inspection_t *in)
     const stapler_ocsp_single_t *single = &in->result.single;
     char buf[32];
 
-    if (!in->parsed) {
+    if (stapler_ocsp_response_status_name(in->response.response_status) == NULL) {
         printf("response status   (not an OCSP response)\n");
     } else {
         printf("response status   %s\n", stapler_ocsp_response_status_name(in->response.response_status));
@@ -396,6 +397,7 @@ int stapler_sim_command_inspect(int argc, char **argv)
     int status = EXIT_INPUT;
 
     memset(&in, 0, sizeof(in));
+    in.response.response_status = -1;
     if (parse_options(argc, argv, options, 6) != 0 || required(&options[0], "inspect") == NULL ||
         required(&options[1], "inspect") == NULL || required(&options[2], "inspect") == NULL) {
         return EXIT_USAGE;
@@ -445,7 +447,7 @@ int stapler_sim_command_inspect(int argc, char **argv)
         print_human(&in);
     }
 
-    if (!in.parsed) {
+    if (in.error == STAPLER_ERR_OCSP_MALFORMED || in.error == STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE) {
         status = EXIT_MALFORMED;
     } else if (in.response.response_status != STAPLER_OCSP_SUCCESSFUL) {
         status = EXIT_RESPONDER_ERROR;

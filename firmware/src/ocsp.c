@@ -464,19 +464,13 @@ static int stapler_parse_extensions(unsigned char *p, const unsigned char *end,
     return 0;
 }
 
-int stapler_ocsp_response_parse(stapler_ocsp_response_t *response, const unsigned char *der,
-                                size_t der_len)
+static int stapler_ocsp_response_decode(stapler_ocsp_response_t *response,
+                                        const unsigned char *der, size_t der_len)
 {
     unsigned char *p = stapler_cursor(der);
     const unsigned char *end = der + der_len, *basic_end, *tbs_end;
     size_t len;
     int status, ret = STAPLER_ERR_OCSP_MALFORMED;
-
-    if (response == NULL || (der == NULL && der_len != 0)) {
-        return STAPLER_ERR_INVALID_ARGUMENT;
-    }
-    memset(response, 0, sizeof(*response));
-    response->response_status = -1;
 
     /* OCSPResponse ::= SEQUENCE { responseStatus, responseBytes [0] EXPLICIT OPTIONAL } */
     ret = stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
@@ -502,6 +496,7 @@ int stapler_ocsp_response_parse(stapler_ocsp_response_t *response, const unsigne
         response->response_status = status;
         return 0;
     }
+    response->response_status = status;
 
     /* responseBytes [0] EXPLICIT ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING } */
     if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0 ||
@@ -628,11 +623,27 @@ int stapler_ocsp_response_parse(stapler_ocsp_response_t *response, const unsigne
         response->certs_len = len;
         p += len;
     }
-    if (p != basic_end) {
-        return STAPLER_ERR_OCSP_MALFORMED;
+    return p == basic_end ? 0 : STAPLER_ERR_OCSP_MALFORMED;
+}
+
+int stapler_ocsp_response_parse(stapler_ocsp_response_t *response, const unsigned char *der,
+                                size_t der_len)
+{
+    int ret, status;
+
+    if (response == NULL || (der == NULL && der_len != 0)) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
     }
-    response->response_status = STAPLER_OCSP_SUCCESSFUL;
-    return 0;
+    memset(response, 0, sizeof(*response));
+    response->response_status = -1;
+    ret = stapler_ocsp_response_decode(response, der, der_len);
+    if (ret != 0) {
+        /* Nothing half-decoded stays usable; only the status, if it was read. */
+        status = response->response_status;
+        memset(response, 0, sizeof(*response));
+        response->response_status = status;
+    }
+    return ret;
 }
 
 /* ---- Finding our SingleResponse ------------------------------------------------------ */
@@ -820,7 +831,7 @@ int stapler_ocsp_response_find(const stapler_ocsp_response_t *response,
     int ours, found = 0, ret;
 
     if (response == NULL || cert == NULL || issuer == NULL || single == NULL ||
-        response->response_status != STAPLER_OCSP_SUCCESSFUL) {
+        response->response_status != STAPLER_OCSP_SUCCESSFUL || response->tbs == NULL) {
         return STAPLER_ERR_INVALID_ARGUMENT;
     }
     memset(&hashes, 0, sizeof(hashes));
@@ -1127,6 +1138,9 @@ int stapler_ocsp_response_verify(const stapler_ocsp_response_t *response,
     result->single.revocation_reason = STAPLER_OCSP_REASON_NONE;
     if (response->response_status != STAPLER_OCSP_SUCCESSFUL) {
         return STAPLER_ERR_OCSP_UNSUCCESSFUL;
+    }
+    if (response->tbs == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT; /* a response whose decoding failed */
     }
     ret = stapler_ocsp_response_find(response, cert, issuer, &result->single);
     if (ret != 0) {

@@ -152,7 +152,9 @@ int stapler_ocsp_request_get_url(const char *base_url, const unsigned char *requ
  * \brief Decode an OCSPResponse (strict DER) without copying.
  *
  * A non-successful responseStatus is decoded, not an error: the function returns 0 and
- * \p response->response_status says which.
+ * \p response->response_status says which. On an error nothing in \p response is usable
+ * except response_status: the status if it could be read (e.g. a successful response with
+ * an unknown critical extension), else -1.
  *
  * \return 0; STAPLER_ERR_OCSP_MALFORMED for anything that is not a well-formed
  *         OCSPResponse; STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE for a responseType other

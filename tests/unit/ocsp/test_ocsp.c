@@ -240,6 +240,7 @@ static void test_rsa_sha384_signature(void) { assert_good("good-rsa-sha384sig.de
 static void test_rsa_pss_signature(void) { assert_good("good-rsa-pss.der", "leaf-rsa.der", "ca-rsa.der", 0); }
 static void test_sha256_certid(void) { assert_good("good-rsa-sha256-certid.der", "leaf-rsa.der", "ca-rsa.der", 0); }
 static void test_ecdsa_p256_issuer(void) { assert_good("good-ec.der", "leaf-ec.der", "ca-ec.der", 0); }
+static void test_ecdsa_p384_issuer(void) { assert_good("good-ec384.der", "leaf-ec384.der", "ca-ec384.der", 0); }
 static void test_delegated_rsa(void) { assert_good("delegated-rsa.der", "leaf-rsa.der", "ca-rsa.der", 1); }
 static void test_delegated_rsa_by_key(void) { assert_good("delegated-rsa-bykey.der", "leaf-rsa.der", "ca-rsa.der", 1); }
 static void test_delegated_ecdsa(void) { assert_good("delegated-ec.der", "leaf-ec.der", "ca-ec.der", 1); }
@@ -474,6 +475,27 @@ static void test_malformed_inputs(void)
     assert_malformed("html.der");
 }
 
+static void test_unknown_critical_extension_is_refused(void)
+{
+    ASSERT_OCSP(STAPLER_ERR_OCSP_CRITICAL_EXTENSION,
+                load_and_parse("critical-extension.der", "leaf-rsa.der", "ca-rsa.der"));
+    /* The status was read; nothing else of the failed decode is left to misuse. */
+    TEST_ASSERT_EQUAL_INT(STAPLER_OCSP_SUCCESSFUL, response.response_status);
+    TEST_ASSERT_NULL(response.tbs);
+    ASSERT_OCSP(STAPLER_ERR_INVALID_ARGUMENT,
+                stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+    /* The same extension, not critical, is ignored by the decoder (the splice broke the
+     * signature, which is what verification then reports). */
+    TEST_ASSERT_EQUAL_INT(0, load_and_parse("noncritical-extension.der", "leaf-rsa.der", "ca-rsa.der"));
+    ASSERT_OCSP(STAPLER_ERR_OCSP_BAD_SIGNATURE,
+                stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+}
+
+static void test_unsupported_signature_algorithm(void)
+{
+    ASSERT_OCSP(STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM, check("unsupported-sha3.der", "leaf-rsa.der", "ca-rsa.der"));
+}
+
 static void test_non_minimal_length_is_refused(void)
 {
     static const unsigned char try_later_long_form[] = { 0x30, 0x81, 0x03, 0x0a, 0x01, 0x03 };
@@ -561,6 +583,7 @@ int main(void)
     RUN_TEST(test_rsa_pss_signature);
     RUN_TEST(test_sha256_certid);
     RUN_TEST(test_ecdsa_p256_issuer);
+    RUN_TEST(test_ecdsa_p384_issuer);
     RUN_TEST(test_delegated_rsa);
     RUN_TEST(test_delegated_rsa_by_key);
     RUN_TEST(test_delegated_ecdsa);
@@ -585,6 +608,8 @@ int main(void)
     RUN_TEST(test_unsuccessful_statuses_are_typed);
     RUN_TEST(test_nonce_match_and_mismatch);
     RUN_TEST(test_malformed_inputs);
+    RUN_TEST(test_unknown_critical_extension_is_refused);
+    RUN_TEST(test_unsupported_signature_algorithm);
     RUN_TEST(test_non_minimal_length_is_refused);
     RUN_TEST(test_every_truncation_of_a_good_response_is_refused);
     RUN_TEST(test_verification_gives_back_all_arena_memory);

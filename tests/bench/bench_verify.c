@@ -30,34 +30,24 @@
 #include "stapler/error.h"
 #include "stapler/ocsp.h"
 #include "stapler_posix.h"
+#include "test_support.h"
 
 static unsigned char response_der[8192];
 static size_t response_len;
 
 static size_t load(const char *dir, const char *name, unsigned char *buf, size_t size)
 {
-    char path[512];
-    FILE *f;
-    size_t n;
+    long n = stapler_test_read(dir, name, buf, size);
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
+    if (n < 0) {
         exit(2);
     }
-    n = fread(buf, 1, size, f);
-    fclose(f);
-    return n;
+    return (size_t) n;
 }
 
 static void load_crt(mbedtls_x509_crt *crt, const char *dir, const char *name)
 {
-    static unsigned char buf[8192];
-    size_t n = load(dir, name, buf, sizeof(buf));
-
-    mbedtls_x509_crt_init(crt);
-    if (mbedtls_x509_crt_parse_der(crt, buf, n) != 0) {
+    if (stapler_test_load_crt(crt, dir, name) != 0) {
         fprintf(stderr, "bad certificate %s\n", name);
         exit(2);
     }

@@ -17,6 +17,7 @@
 #include "stapler/ocsp.h"
 #include "stapler_mbedtls_platform.h"
 #include "stapler_posix.h"
+#include "test_support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,46 +25,6 @@ static mbedtls_x509_crt leaf, issuer;
 static size_t largest_free_block;
 static const unsigned char warmup_hash[32];
 static const unsigned char warmup_signature[256];
-
-/* The largest block the arena can hand out now (binary search). */
-static size_t largest_block(void)
-{
-    size_t low = 0, high = STAPLER_MBEDTLS_ARENA_SIZE;
-
-    while (low < high) {
-        size_t mid = low + (high - low + 1) / 2;
-        void *p = mbedtls_calloc(1, mid);
-
-        if (p != NULL) {
-            mbedtls_free(p);
-            low = mid;
-        } else {
-            high = mid - 1;
-        }
-    }
-    return low;
-}
-
-static void load(mbedtls_x509_crt *crt, const char *name)
-{
-    static unsigned char buf[8192];
-    char path[512];
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "%s/%s", STAPLER_VECTOR_DIR, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        abort();
-    }
-    n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    mbedtls_x509_crt_init(crt);
-    if (mbedtls_x509_crt_parse_der(crt, buf, n) != 0) {
-        abort();
-    }
-}
 
 static void within(const uint8_t *data, size_t size, const unsigned char *p, size_t len)
 {
@@ -86,15 +47,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (stapler_posix_mbedtls_setup() != 0) {
             abort();
         }
-        load(&leaf, "leaf-rsa.der");
-        load(&issuer, "ca-rsa.der");
+        if (stapler_test_load_crt(&leaf, STAPLER_VECTOR_DIR, "leaf-rsa.der") != 0 ||
+            stapler_test_load_crt(&issuer, STAPLER_VECTOR_DIR, "ca-rsa.der") != 0) {
+            abort();
+        }
         /* The issuer key's first use caches its RSA Montgomery constant in the context: do
          * it now, so the baseline below includes it. */
         if (mbedtls_pk_verify(&issuer.pk, MBEDTLS_MD_SHA256, warmup_hash, sizeof(warmup_hash),
                               warmup_signature, sizeof(warmup_signature)) == 0) {
             abort(); /* a zero signature cannot verify */
         }
-        largest_free_block = largest_block();
+        largest_free_block = stapler_test_largest_free_block();
         ready = 1;
     }
     if (stapler_ocsp_response_parse(&response, data, size) != 0 ||

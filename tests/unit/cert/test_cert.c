@@ -1,5 +1,4 @@
 /* Unit tests: AIA responder URLs and must-staple (firmware/src/cert.c) on openssl-made certificates. */
-#include <stdio.h>
 #include <string.h>
 
 #include "unity.h"
@@ -8,24 +7,14 @@
 #include "stapler/cert.h"
 #include "stapler/error.h"
 #include "stapler_posix.h"
+#include "test_support.h"
 
 static mbedtls_x509_crt crt;
 
 static void load(const char *name)
 {
-    static unsigned char buf[8192];
-    char path[512];
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "%s/%s", STAPLER_VECTOR_DIR, name);
-    f = fopen(path, "rb");
-    TEST_ASSERT_NOT_NULL_MESSAGE(f, path);
-    n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
     mbedtls_x509_crt_free(&crt);
-    mbedtls_x509_crt_init(&crt);
-    TEST_ASSERT_EQUAL_INT(0, mbedtls_x509_crt_parse_der(&crt, buf, n));
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_test_load_crt(&crt, STAPLER_VECTOR_DIR, name), name);
 }
 
 void setUp(void)

@@ -14,6 +14,7 @@
 #include "stapler/error.h"
 #include "stapler/ocsp.h"
 #include "stapler_posix.h"
+#include "test_support.h"
 
 #define BUF_MAX 16384
 
@@ -26,29 +27,16 @@ static stapler_ocsp_policy_t policy;
 
 static size_t load_into(const char *name, unsigned char *buf, size_t size)
 {
-    char path[512];
-    FILE *f;
-    size_t n;
+    long n = stapler_test_read(STAPLER_VECTOR_DIR, name, buf, size);
 
-    snprintf(path, sizeof(path), "%s/%s", STAPLER_VECTOR_DIR, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        TEST_FAIL_MESSAGE(path);
-    }
-    n = fread(buf, 1, size, f);
-    TEST_ASSERT_TRUE_MESSAGE(feof(f), "vector larger than the test buffer");
-    fclose(f);
-    return n;
+    TEST_ASSERT_TRUE_MESSAGE(n >= 0, name);
+    return (size_t) n;
 }
 
 static void load_crt(mbedtls_x509_crt *crt, const char *name)
 {
-    static unsigned char buf[BUF_MAX];
-    size_t n = load_into(name, buf, sizeof(buf));
-
     mbedtls_x509_crt_free(crt);
-    mbedtls_x509_crt_init(crt);
-    TEST_ASSERT_EQUAL_INT_MESSAGE(0, mbedtls_x509_crt_parse_der(crt, buf, n), name);
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_test_load_crt(crt, STAPLER_VECTOR_DIR, name), name);
 }
 
 /* Load a response and the certificate pair it is judged for; policy at its thisUpdate + 60 s. */
@@ -521,25 +509,6 @@ static void test_every_truncation_of_a_good_response_is_refused(void)
     }
 }
 
-/* The largest block the arena can hand out now (binary search). */
-static size_t largest_free_block(void)
-{
-    size_t low = 0, high = 1u << 20;
-
-    while (low < high) {
-        size_t mid = low + (high - low + 1) / 2;
-        void *p = mbedtls_calloc(1, mid);
-
-        if (p != NULL) {
-            mbedtls_free(p);
-            low = mid;
-        } else {
-            high = mid - 1;
-        }
-    }
-    return low;
-}
-
 static void test_verification_gives_back_all_arena_memory(void)
 {
     static const char *const cases[][3] = {
@@ -561,9 +530,9 @@ static void test_verification_gives_back_all_arena_memory(void)
         /* The first use of the issuer's key caches values in its context (RSA's Montgomery
          * constant, ECP comb tables): that memory belongs to the key, not to a leak. */
         (void) stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result);
-        before = largest_free_block();
+        before = stapler_test_largest_free_block();
         (void) stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result);
-        TEST_ASSERT_EQUAL_size_t_MESSAGE(before, largest_free_block(), cases[i][0]);
+        TEST_ASSERT_EQUAL_size_t_MESSAGE(before, stapler_test_largest_free_block(), cases[i][0]);
     }
 }
 

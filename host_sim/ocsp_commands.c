@@ -28,6 +28,13 @@
 #include "stapler/error.h"
 #include "stapler/ocsp.h"
 
+/* Nonce length for requests: Kconfig's when nonces are configured, else 16 for --nonce. */
+#if defined(CONFIG_STAPLER_OCSP_NONCE_LEN)
+#define STAPLER_REQUEST_NONCE_LEN CONFIG_STAPLER_OCSP_NONCE_LEN
+#else
+#define STAPLER_REQUEST_NONCE_LEN 16
+#endif
+
 enum {
     EXIT_GOOD = 0,
     EXIT_INPUT = 1,
@@ -194,16 +201,19 @@ int stapler_sim_command_request(int argc, char **argv)
         { "--nonce", 0, NULL }, { "--out", 1, NULL },   { "--url", 1, NULL },
     };
     mbedtls_x509_crt cert, issuer;
-    unsigned char request[STAPLER_OCSP_REQUEST_MAX], nonce[16];
+    unsigned char request[STAPLER_OCSP_REQUEST_MAX], nonce[STAPLER_REQUEST_NONCE_LEN];
     char base[512], url[1024];
     const char *aia_url;
     size_t request_len, url_len, aia_len;
-    int fits, ret, status = EXIT_INPUT;
+    int fits, ret, status = EXIT_INPUT, sha256, use_nonce;
 
     if (parse_options(argc, argv, options, 6) != 0 || required(&options[0], "request") == NULL ||
         required(&options[1], "request") == NULL) {
         return EXIT_USAGE;
     }
+    /* Kconfig's choices are the defaults; the flags turn them on. */
+    sha256 = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[2].value != NULL;
+    use_nonce = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE) || options[3].value != NULL;
     mbedtls_x509_crt_init(&cert);
     mbedtls_x509_crt_init(&issuer);
     if (load_certificate(&cert, options[0].value, "certificate") != 0 ||
@@ -221,14 +231,13 @@ int stapler_sim_command_request(int argc, char **argv)
                 stapler_error_message(ret != 0 ? ret : STAPLER_ERR_BUFFER_TOO_SMALL));
         goto exit;
     }
-    if (options[3].value != NULL && getrandom(nonce, sizeof(nonce), 0) != (ssize_t) sizeof(nonce)) {
+    if (use_nonce && getrandom(nonce, sizeof(nonce), 0) != (ssize_t) sizeof(nonce)) {
         fprintf(stderr, "stapler-sim request: no entropy for the nonce\n");
         goto exit;
     }
     ret = stapler_ocsp_request_write(&cert, &issuer,
-                                     options[2].value != NULL ? STAPLER_OCSP_CERTID_SHA256
-                                                              : STAPLER_OCSP_CERTID_SHA1,
-                                     options[3].value != NULL ? nonce : NULL, sizeof(nonce),
+                                     sha256 ? STAPLER_OCSP_CERTID_SHA256 : STAPLER_OCSP_CERTID_SHA1,
+                                     use_nonce ? nonce : NULL, sizeof(nonce),
                                      request, sizeof(request), &request_len);
     if (ret == 0) {
         ret = stapler_ocsp_request_get_url(base, request, request_len, url, sizeof(url), &url_len,
@@ -250,10 +259,10 @@ int stapler_sim_command_request(int argc, char **argv)
     fprintf(stderr, "request: %zu bytes DER%s%s, CertID %s\n", request_len,
             options[4].value != NULL ? ", written to " : "",
             options[4].value != NULL ? options[4].value : "",
-            options[2].value != NULL ? "SHA-256" : "SHA-1");
+            sha256 ? "SHA-256" : "SHA-1");
     fprintf(stderr, "GET URL: %zu bytes: %s\n", url_len,
             fits ? "within RFC 5019's 255-byte limit" : "over RFC 5019's 255 bytes: use POST");
-    if (options[3].value != NULL) {
+    if (use_nonce) {
         fprintf(stderr, "nonce: ");
         print_hex(stderr, nonce, sizeof(nonce));
         fprintf(stderr, "\n");

@@ -39,6 +39,11 @@ static const stapler_error_slug_t stapler_error_slugs[] = {
     { STAPLER_ERR_OCSP_EXPIRED, "expired" },
     { STAPLER_ERR_CERT_NO_OCSP_URL, "no_ocsp_url" },
     { STAPLER_ERR_CERT_MALFORMED_EXTENSION, "malformed_extension" },
+    { STAPLER_ERR_CACHE_EMPTY, "cache_empty" },
+    { STAPLER_ERR_CACHE_CORRUPT, "cache_corrupt" },
+    { STAPLER_ERR_CACHE_GEOMETRY, "flash_geometry" },
+    { STAPLER_ERR_CACHE_TOO_LARGE, "response_too_large" },
+    { STAPLER_ERR_CACHE_WRITE_FAILED, "flash_write_failed" },
 };
 
 static const stapler_error_entry_t stapler_error_table[] = {
@@ -104,6 +109,21 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_CERT_MALFORMED_EXTENSION, "STAPLER_ERR_CERT_MALFORMED_EXTENSION",
       "the certificate's Authority Information Access or TLS Feature extension is malformed: "
       "the certificate must be reissued" },
+    { STAPLER_ERR_CACHE_EMPTY, "STAPLER_ERR_CACHE_EMPTY",
+      "no staple is cached in flash yet: one will be fetched (normal on first boot)" },
+    { STAPLER_ERR_CACHE_CORRUPT, "STAPLER_ERR_CACHE_CORRUPT",
+      "the cached staple in flash no longer passes its CRC (bit flips or worn flash): it is "
+      "not used and a fresh one will be fetched; if this repeats, check the flash" },
+    { STAPLER_ERR_CACHE_GEOMETRY, "STAPLER_ERR_CACHE_GEOMETRY",
+      "the flash region the port gives Stapler does not match the configured layout: set "
+      "CONFIG_STAPLER_FLASH_SECTOR_SIZE to the flash's erase size and give at least "
+      "STAPLER_FLASH_REGION_SIZE bytes" },
+    { STAPLER_ERR_CACHE_TOO_LARGE, "STAPLER_ERR_CACHE_TOO_LARGE",
+      "the OCSP response is larger than CONFIG_STAPLER_RESPONSE_MAX: raise it (menuconfig: "
+      "OCSP) if the responder legitimately sends such responses" },
+    { STAPLER_ERR_CACHE_WRITE_FAILED, "STAPLER_ERR_CACHE_WRITE_FAILED",
+      "writing the staple to flash did not read back correctly (worn or faulty flash): the "
+      "previous staple is kept; the write is retried on the next refresh" },
 };
 
 static const stapler_error_entry_t *stapler_error_find(int err)

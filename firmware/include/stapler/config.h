@@ -36,7 +36,37 @@
 /** Clock skew tolerated on response validity times (seconds). */
 #define STAPLER_CLOCK_SKEW_S        CONFIG_STAPLER_CLOCK_SKEW_S
 
+/* --- Flash layout (bytes; docs/SPEC.md) -------------------------------------------------- */
+/** Staple records are 32-byte aligned: header, DER padded to 32, commit trailer. */
+#define STAPLER_RECORD_ALIGN        32u
+#define STAPLER_RECORD_SIZE(der_len) \
+    (2u * STAPLER_RECORD_ALIGN + (((der_len) + STAPLER_RECORD_ALIGN - 1u) & ~(STAPLER_RECORD_ALIGN - 1u)))
+#define STAPLER_RECORD_MAX          STAPLER_RECORD_SIZE(STAPLER_RESPONSE_MAX)
+#define STAPLER_FLASH_SECTOR_SIZE   ((unsigned) CONFIG_STAPLER_FLASH_SECTOR_SIZE)
+#define STAPLER_CREDENTIAL_AREA_SIZE (CONFIG_STAPLER_CREDENTIAL_SECTORS * STAPLER_FLASH_SECTOR_SIZE)
+#define STAPLER_LEAF_RING_SIZE      (CONFIG_STAPLER_STAPLE_RING_SECTORS * STAPLER_FLASH_SECTOR_SIZE)
+#define STAPLER_CHAIN_RING_SIZE     (CONFIG_STAPLER_CHAIN_RING_SECTORS * STAPLER_FLASH_SECTOR_SIZE)
+/** Staples per identity: the leaf's and CONFIG_STAPLER_CHAIN_STAPLES intermediates'. */
+#define STAPLER_STAPLES_PER_IDENTITY (1 + CONFIG_STAPLER_CHAIN_STAPLES)
+#define STAPLER_IDENTITY_AREA_SIZE  (STAPLER_LEAF_RING_SIZE + CONFIG_STAPLER_CHAIN_STAPLES * STAPLER_CHAIN_RING_SIZE)
+/** The flash region a platform must give Stapler. */
+#define STAPLER_FLASH_REGION_SIZE   (STAPLER_CREDENTIAL_AREA_SIZE + STAPLER_MAX_IDENTITIES * STAPLER_IDENTITY_AREA_SIZE)
+
 /* --- Checks ------------------------------------------------------------------------- */
+#if (CONFIG_STAPLER_FLASH_SECTOR_SIZE & (CONFIG_STAPLER_FLASH_SECTOR_SIZE - 1)) != 0
+#error "CONFIG_STAPLER_FLASH_SECTOR_SIZE must be a power of two (the flash's erase unit)"
+#endif
+
+/* A ring must hold the newest record, the one being written and the sector erased ahead of
+ * it, so that an append never erases the newest record (docs/DESIGN.md). */
+#if CONFIG_STAPLER_STAPLE_RING_SECTORS * CONFIG_STAPLER_FLASH_SECTOR_SIZE < \
+    2 * (64 + CONFIG_STAPLER_RESPONSE_MAX + 31) + CONFIG_STAPLER_FLASH_SECTOR_SIZE
+#error "CONFIG_STAPLER_STAPLE_RING_SECTORS is too small for two records of CONFIG_STAPLER_RESPONSE_MAX plus one sector: raise it (or lower CONFIG_STAPLER_RESPONSE_MAX)"
+#endif
+#if CONFIG_STAPLER_CHAIN_STAPLES > 0 && CONFIG_STAPLER_CHAIN_RING_SECTORS * CONFIG_STAPLER_FLASH_SECTOR_SIZE < \
+    2 * (64 + CONFIG_STAPLER_RESPONSE_MAX + 31) + CONFIG_STAPLER_FLASH_SECTOR_SIZE
+#error "CONFIG_STAPLER_CHAIN_RING_SECTORS is too small for two records of CONFIG_STAPLER_RESPONSE_MAX plus one sector: raise it"
+#endif
 #if !defined(CONFIG_STAPLER_ALGO_RSA) && !defined(CONFIG_STAPLER_ALGO_ECDSA_P256) && \
     !defined(CONFIG_STAPLER_ALGO_ECDSA_P384)
 #error "No signature algorithm is enabled, so no OCSP response could ever be verified: enable CONFIG_STAPLER_ALGO_RSA and/or an ECDSA curve (menuconfig: OCSP)"

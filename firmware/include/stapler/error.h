@@ -46,6 +46,12 @@ typedef enum {
     STAPLER_ERR_OCSP_EXPIRED = -0x010E,            /**< Past nextUpdate (or max age). */
     STAPLER_ERR_CERT_NO_OCSP_URL = -0x0110,        /**< The certificate names no OCSP responder. */
     STAPLER_ERR_CERT_MALFORMED_EXTENSION = -0x0111, /**< AIA or TLS Feature extension malformed. */
+    /* Credential store and staple cache */
+    STAPLER_ERR_CACHE_EMPTY = -0x0201,         /**< No valid staple record in the ring. */
+    STAPLER_ERR_CACHE_CORRUPT = -0x0202,       /**< The newest record no longer checks. */
+    STAPLER_ERR_CACHE_GEOMETRY = -0x0203,      /**< Flash region does not fit the layout. */
+    STAPLER_ERR_CACHE_TOO_LARGE = -0x0204,     /**< Response over CONFIG_STAPLER_RESPONSE_MAX. */
+    STAPLER_ERR_CACHE_WRITE_FAILED = -0x0205,  /**< Read-back after writing did not match. */
 } stapler_err_t;
 
 /**

@@ -44,6 +44,10 @@ static const stapler_error_slug_t stapler_error_slugs[] = {
     { STAPLER_ERR_CACHE_GEOMETRY, "flash_geometry" },
     { STAPLER_ERR_CACHE_TOO_LARGE, "response_too_large" },
     { STAPLER_ERR_CACHE_WRITE_FAILED, "flash_write_failed" },
+    { STAPLER_ERR_CRED_MISSING, "not_provisioned" },
+    { STAPLER_ERR_CRED_CORRUPT, "credentials_corrupt" },
+    { STAPLER_ERR_CRED_VERSION, "credentials_version" },
+    { STAPLER_ERR_CRED_TOO_LARGE, "credentials_too_large" },
 };
 
 static const stapler_error_entry_t stapler_error_table[] = {
@@ -124,6 +128,18 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_CACHE_WRITE_FAILED, "STAPLER_ERR_CACHE_WRITE_FAILED",
       "writing the staple to flash did not read back correctly (worn or faulty flash): the "
       "previous staple is kept; the write is retried on the next refresh" },
+    { STAPLER_ERR_CRED_MISSING, "STAPLER_ERR_CRED_MISSING",
+      "the device has no credentials in flash: provision it (stapler-sim provision writes "
+      "the image)" },
+    { STAPLER_ERR_CRED_CORRUPT, "STAPLER_ERR_CRED_CORRUPT",
+      "the credential store in flash fails its CRC or format checks: re-provision the "
+      "device; nothing from it is used" },
+    { STAPLER_ERR_CRED_VERSION, "STAPLER_ERR_CRED_VERSION",
+      "the credential store was written by a newer Stapler: update the firmware or "
+      "re-provision with this version's tools" },
+    { STAPLER_ERR_CRED_TOO_LARGE, "STAPLER_ERR_CRED_TOO_LARGE",
+      "the credentials do not fit the credential area: raise CONFIG_STAPLER_CREDENTIAL_SECTORS "
+      "(menuconfig: Flash layout)" },
 };
 
 static const stapler_error_entry_t *stapler_error_find(int err)

@@ -52,6 +52,10 @@ typedef enum {
     STAPLER_ERR_CACHE_GEOMETRY = -0x0203,      /**< Flash region does not fit the layout. */
     STAPLER_ERR_CACHE_TOO_LARGE = -0x0204,     /**< Response over CONFIG_STAPLER_RESPONSE_MAX. */
     STAPLER_ERR_CACHE_WRITE_FAILED = -0x0205,  /**< Read-back after writing did not match. */
+    STAPLER_ERR_CRED_MISSING = -0x0210,        /**< No credential store: not provisioned. */
+    STAPLER_ERR_CRED_CORRUPT = -0x0211,        /**< Credential store fails its checks. */
+    STAPLER_ERR_CRED_VERSION = -0x0212,        /**< Credential store of a newer format. */
+    STAPLER_ERR_CRED_TOO_LARGE = -0x0213,      /**< Credentials exceed the credential area. */
 } stapler_err_t;
 
 /**

@@ -1,0 +1,146 @@
+/* Unit tests: the credential store (firmware/src/credentials.c): round trip through
+ * emulated flash, and every way a damaged store is refused. */
+#include <string.h>
+
+#include "unity.h"
+
+#include "stapler/config.h"
+#include "stapler/credentials.h"
+#include "stapler/error.h"
+#include "stapler_flash_sim.h"
+#include "test_support.h"
+
+static unsigned char memory[STAPLER_CREDENTIAL_AREA_SIZE], image[STAPLER_CREDENTIAL_AREA_SIZE];
+static unsigned char leaf[4096], intermediate[4096], issuer[4096], key[4096];
+static size_t leaf_len, intermediate_len, issuer_len, key_len, image_len;
+static stapler_flash_sim_t sim;
+static stapler_credentials_t credentials;
+static stapler_credential_input_t input[2];
+
+void setUp(void)
+{
+    long n;
+
+    stapler_flash_sim_init(&sim, memory, sizeof(memory), STAPLER_FLASH_SECTOR_SIZE, 16, NULL);
+    n = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-rsa.der", leaf, sizeof(leaf));
+    TEST_ASSERT_TRUE(n > 0);
+    leaf_len = (size_t) n;
+    n = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-ec.der", intermediate, sizeof(intermediate));
+    TEST_ASSERT_TRUE(n > 0);
+    intermediate_len = (size_t) n;
+    n = stapler_test_read(STAPLER_VECTOR_DIR, "ca-rsa.der", issuer, sizeof(issuer));
+    TEST_ASSERT_TRUE(n > 0);
+    issuer_len = (size_t) n;
+    n = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-rsa.key", key, sizeof(key));
+    TEST_ASSERT_TRUE(n > 0);
+    key_len = (size_t) n;
+
+    memset(input, 0, sizeof(input));
+    input[0].chain_length = 2;
+    input[0].chain[0] = leaf;
+    input[0].chain_len[0] = leaf_len;
+    input[0].chain[1] = intermediate;
+    input[0].chain_len[1] = intermediate_len;
+    input[0].issuer = issuer;
+    input[0].issuer_len = issuer_len;
+    input[0].key = key;
+    input[0].key_len = key_len;
+    input[0].url = "http://ocsp.example.test/";
+    input[1].chain_length = 1;
+    input[1].chain[0] = intermediate;
+    input[1].chain_len[0] = intermediate_len;
+    input[1].issuer = issuer;
+    input[1].issuer_len = issuer_len;
+    input[1].has_key_handle = 1;
+    input[1].key_handle = 0xA5000007u;
+}
+
+void tearDown(void) {}
+
+static void provision(unsigned count)
+{
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(input, count, image, sizeof(image), &image_len));
+    memcpy(memory, image, image_len);
+}
+
+static void assert_span(const unsigned char *expected, size_t length, stapler_flash_span_t span)
+{
+    TEST_ASSERT_EQUAL_UINT32(length, span.length);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(expected, memory + span.offset, length);
+}
+
+static void test_round_trip(void)
+{
+    provision(2);
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_read(&credentials, &sim.flash, &sim));
+    TEST_ASSERT_EQUAL_UINT(2, credentials.identity_count);
+    TEST_ASSERT_EQUAL_UINT(2, credentials.identity[0].chain_length);
+    assert_span(leaf, leaf_len, credentials.identity[0].chain[0]);
+    assert_span(intermediate, intermediate_len, credentials.identity[0].chain[1]);
+    assert_span(issuer, issuer_len, credentials.identity[0].issuer);
+    assert_span(key, key_len, credentials.identity[0].key);
+    assert_span((const unsigned char *) "http://ocsp.example.test/", 25, credentials.identity[0].url);
+    TEST_ASSERT_FALSE(credentials.identity[0].has_key_handle);
+    TEST_ASSERT_EQUAL_UINT(1, credentials.identity[1].chain_length);
+    TEST_ASSERT_TRUE(credentials.identity[1].has_key_handle);
+    TEST_ASSERT_EQUAL_HEX32(0xA5000007u, credentials.identity[1].key_handle);
+    TEST_ASSERT_EQUAL_UINT32(0, credentials.identity[1].url.length);
+}
+
+static void test_erased_flash_means_not_provisioned(void)
+{
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_MISSING, stapler_credentials_read(&credentials, &sim.flash, &sim));
+}
+
+static void test_every_single_bit_flip_is_refused(void)
+{
+    size_t byte;
+    unsigned bit;
+
+    provision(1);
+    /* Flip each bit of the header and a sample of the entries: the read refuses it. */
+    for (byte = 0; byte < image_len; byte += (byte < 64 ? 1 : 37)) {
+        for (bit = 0; bit < 8; bit++) {
+            int ret;
+            memory[byte] ^= (unsigned char) (1u << bit);
+            ret = stapler_credentials_read(&credentials, &sim.flash, &sim);
+            memory[byte] ^= (unsigned char) (1u << bit);
+            /* Reserved header bytes are outside the CRC and meaningless: allowed to pass. */
+            if ((byte >= 16 && byte < 32) || byte == 7) {
+                continue;
+            }
+            TEST_ASSERT_NOT_EQUAL_MESSAGE(0, ret, "a damaged credential store was accepted");
+        }
+    }
+}
+
+static void test_newer_version_is_refused_with_its_own_error(void)
+{
+    provision(1);
+    memory[4] = 2;
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_VERSION, stapler_credentials_read(&credentials, &sim.flash, &sim));
+}
+
+static void test_encoding_refuses_what_the_format_cannot_hold(void)
+{
+    unsigned char small[512];
+
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_TOO_LARGE, stapler_credentials_encode(input, 1, small, sizeof(small), &image_len));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_INVALID_ARGUMENT, stapler_credentials_encode(input, 0, image, sizeof(image), &image_len));
+    input[0].has_key_handle = 1; /* key and handle both */
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_INVALID_ARGUMENT, stapler_credentials_encode(input, 1, image, sizeof(image), &image_len));
+    input[0].has_key_handle = 0;
+    input[0].issuer = NULL;
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_INVALID_ARGUMENT, stapler_credentials_encode(input, 1, image, sizeof(image), &image_len));
+}
+
+int main(void)
+{
+    UNITY_BEGIN();
+    RUN_TEST(test_round_trip);
+    RUN_TEST(test_erased_flash_means_not_provisioned);
+    RUN_TEST(test_every_single_bit_flip_is_refused);
+    RUN_TEST(test_newer_version_is_refused_with_its_own_error);
+    RUN_TEST(test_encoding_refuses_what_the_format_cannot_hold);
+    return UNITY_END();
+}

@@ -16,6 +16,7 @@
 #include "stapler_mbedtls_platform.h"
 #include "stapler_posix.h"
 #include "ocsp_commands.h"
+#include "provision.h"
 #include "stapler_sim_build_info.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -37,6 +38,10 @@ static int command_help(void)
            "             0 verified and good, 3 verified revoked, 4 verified unknown,\n"
            "             5 responder error status, 6 not a well-formed OCSP response,\n"
            "             7 well-formed but not verified, 1 unreadable input, 2 usage error\n"
+           "  provision --out FLASH.img --cert CHAIN --issuer CA [--key KEY | --key-handle N]\n"
+           "            [--url URL] [--cert ... for the next identity]\n"
+           "             write a flash image with the credential store (docs/SPEC.md); the\n"
+           "             chain must verify up to CA and the key match the certificate\n"
            "  help       this text\n");
     return EXIT_OK;
 }
@@ -108,6 +113,7 @@ int main(int argc, char **argv)
     } with_options[] = {
         { "request", stapler_sim_command_request },
         { "inspect", stapler_sim_command_inspect },
+        { "provision", stapler_sim_command_provision },
     };
     static const struct {
         const char *name;

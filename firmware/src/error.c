@@ -48,6 +48,11 @@ static const stapler_error_slug_t stapler_error_slugs[] = {
     { STAPLER_ERR_CRED_CORRUPT, "credentials_corrupt" },
     { STAPLER_ERR_CRED_VERSION, "credentials_version" },
     { STAPLER_ERR_CRED_TOO_LARGE, "credentials_too_large" },
+    { STAPLER_ERR_AGENT_NO_STAPLE, "no_staple" },
+    { STAPLER_ERR_AGENT_NOT_NEWER, "not_newer" },
+    { STAPLER_ERR_AGENT_STATUS_UNKNOWN, "status_unknown" },
+    { STAPLER_ERR_AGENT_CERT_CHANGED, "certificate_changed" },
+    { STAPLER_ERR_AGENT_NO_IDENTITY, "no_such_identity" },
 };
 
 static const stapler_error_entry_t stapler_error_table[] = {
@@ -140,6 +145,21 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_CRED_TOO_LARGE, "STAPLER_ERR_CRED_TOO_LARGE",
       "the credentials do not fit the credential area: raise CONFIG_STAPLER_CREDENTIAL_SECTORS "
       "(menuconfig: Flash layout)" },
+    { STAPLER_ERR_AGENT_NO_STAPLE, "STAPLER_ERR_AGENT_NO_STAPLE",
+      "no valid OCSP response is held for this certificate now: the handshake goes "
+      "unstapled until a fetch succeeds (see the identity's last error)" },
+    { STAPLER_ERR_AGENT_NOT_NEWER, "STAPLER_ERR_AGENT_NOT_NEWER",
+      "the response is not newer than the one held: it is ignored (no rollback to an older "
+      "response, even a valid one)" },
+    { STAPLER_ERR_AGENT_STATUS_UNKNOWN, "STAPLER_ERR_AGENT_STATUS_UNKNOWN",
+      "the responder does not know this certificate (status unknown): the last good response "
+      "is kept; check that the responder URL belongs to the issuing CA" },
+    { STAPLER_ERR_AGENT_CERT_CHANGED, "STAPLER_ERR_AGENT_CERT_CHANGED",
+      "the cached staple is for a certificate this identity no longer has (re-provisioned): "
+      "it is ignored and a fresh one will be fetched" },
+    { STAPLER_ERR_AGENT_NO_IDENTITY, "STAPLER_ERR_AGENT_NO_IDENTITY",
+      "no such identity, or it has no OCSP responder (no URL in the certificate and no "
+      "override): provision it with --url if it needs stapling" },
 };
 
 static const stapler_error_entry_t *stapler_error_find(int err)

@@ -56,6 +56,12 @@ typedef enum {
     STAPLER_ERR_CRED_CORRUPT = -0x0211,        /**< Credential store fails its checks. */
     STAPLER_ERR_CRED_VERSION = -0x0212,        /**< Credential store of a newer format. */
     STAPLER_ERR_CRED_TOO_LARGE = -0x0213,      /**< Credentials exceed the credential area. */
+    /* Agent and refresh */
+    STAPLER_ERR_AGENT_NO_STAPLE = -0x0301,     /**< No valid staple for this identity now. */
+    STAPLER_ERR_AGENT_NOT_NEWER = -0x0302,     /**< Offered response is not newer: no rollback. */
+    STAPLER_ERR_AGENT_STATUS_UNKNOWN = -0x0303, /**< Responder says "unknown": last good kept. */
+    STAPLER_ERR_AGENT_CERT_CHANGED = -0x0304,  /**< Cached staple is for a replaced certificate. */
+    STAPLER_ERR_AGENT_NO_IDENTITY = -0x0305,   /**< Identity not provisioned or nothing to fetch. */
 } stapler_err_t;
 
 /**

@@ -1,0 +1,350 @@
+/* The agent: boot, accepting responses, serving staples. See stapler/agent.h. */
+#include "stapler/agent.h"
+
+#include <string.h>
+
+#include "mbedtls/md.h"
+
+#include "stapler/cert.h"
+#include "stapler/error.h"
+
+static void stapler_agent_log(const stapler_agent_t *agent, stapler_log_level_t level, const char *line)
+{
+    if ((int) level <= CONFIG_STAPLER_LOG_LEVEL && agent->port->log != NULL) {
+        agent->port->log(agent->port->context, level, line);
+    }
+}
+
+int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted)
+{
+    int64_t wall = 0, bound;
+    int is_trusted = 0;
+
+    if (agent->port->wall_time(agent->port->context, &wall, &is_trusted) != 0) {
+        wall = 0;
+        is_trusted = 0;
+    }
+    if (trusted != NULL) {
+        *trusted = is_trusted;
+    }
+    if (is_trusted) {
+        return wall;
+    }
+    /* A lower bound on the real time: the newest verified producedAt plus the time elapsed
+     * since we saw it (real time cannot have advanced less), or the untrusted clock if it
+     * says later (which can only make us stricter). */
+    bound = agent->time_floor;
+    if (bound > 0) {
+        bound += (int64_t) ((agent->port->monotonic_ms(agent->port->context) - agent->floor_monotonic_ms) / 1000u);
+    }
+    return wall > bound ? wall : bound;
+}
+
+static void stapler_agent_raise_floor(stapler_agent_t *agent, int64_t produced_at)
+{
+    const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
+    const int64_t current = agent->time_floor > 0
+                                ? agent->time_floor + (int64_t) ((now_ms - agent->floor_monotonic_ms) / 1000u)
+                                : 0;
+
+    if (produced_at > current) {
+        agent->time_floor = produced_at;
+        agent->floor_monotonic_ms = now_ms;
+    }
+}
+
+static const mbedtls_x509_crt *stapler_agent_issuer(const stapler_identity_t *id)
+{
+    return id->chain.next != NULL ? id->chain.next : &id->issuer;
+}
+
+/* Decode and verify a response for an identity at the agent's time. Without trusted time the
+ * response's own thisUpdate stands in for "now" when it is later than our bound: we cannot
+ * tell a future-dated response from our own ignorance, but the signature, the responder
+ * and the no-rollback rule still hold. */
+static int stapler_agent_judge(stapler_agent_t *agent, stapler_identity_t *id,
+                               const unsigned char *der, size_t length,
+                               stapler_ocsp_result_t *result, int64_t *produced_at)
+{
+    stapler_ocsp_response_t response;
+    stapler_ocsp_policy_t policy;
+    int trusted, ret;
+    const int64_t now = stapler_agent_now(agent, &trusted);
+
+    ret = stapler_ocsp_response_parse(&response, der, length);
+    if (ret != 0) {
+        return ret;
+    }
+    stapler_ocsp_policy_init(&policy, now);
+    if (!trusted && response.response_status == STAPLER_OCSP_SUCCESSFUL) {
+        stapler_ocsp_single_t single;
+
+        if (stapler_ocsp_response_find(&response, &id->chain, stapler_agent_issuer(id), &single) == 0 &&
+            single.this_update > policy.now) {
+            policy.now = single.this_update;
+        }
+    }
+    ret = stapler_ocsp_response_verify(&response, &id->chain, stapler_agent_issuer(id), &policy, result);
+    if (ret == 0) {
+        *produced_at = response.produced_at;
+        stapler_agent_raise_floor(agent, response.produced_at);
+    }
+    return ret;
+}
+
+static int stapler_agent_fingerprint(const mbedtls_x509_crt *crt, uint8_t out[STAPLER_FINGERPRINT_SIZE])
+{
+    unsigned char digest[32];
+
+    if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), crt->raw.p, crt->raw.len, digest) != 0) {
+        return STAPLER_ERR_INTERNAL;
+    }
+    memcpy(out, digest, STAPLER_FINGERPRINT_SIZE);
+    return 0;
+}
+
+/* Parse one certificate from flash, using the identity's staple buffer as scratch (the
+ * parser keeps its own copy in the arena). */
+static int stapler_agent_parse(stapler_agent_t *agent, stapler_identity_t *id,
+                               mbedtls_x509_crt *into, stapler_flash_span_t span)
+{
+    int ret;
+
+    if (span.length > sizeof(id->staple)) {
+        return STAPLER_ERR_CRED_TOO_LARGE;
+    }
+    ret = agent->port->flash.read(agent->port->context, span.offset, id->staple, span.length);
+    if (ret != 0) {
+        return ret;
+    }
+    ret = mbedtls_x509_crt_parse_der(into, id->staple, span.length);
+    if (ret == MBEDTLS_ERR_X509_ALLOC_FAILED) {
+        return STAPLER_ERR_NO_MEMORY;
+    }
+    return ret == 0 ? 0 : STAPLER_ERR_CRED_CORRUPT;
+}
+
+/* Take a verified response as the identity's current one (copying it if needed). */
+static void stapler_agent_adopt(stapler_identity_t *id, const unsigned char *der, size_t length,
+                                const stapler_ocsp_result_t *result, int64_t produced_at)
+{
+    if (der != id->staple) {
+        memmove(id->staple, der, length);
+    }
+    id->staple_len = length;
+    id->single = result->single;
+    /* The serial points into the DER: re-point it at our copy's same place. */
+    id->single.serial = NULL;
+    id->single.serial_len = 0;
+    id->produced_at = produced_at;
+    if (result->single.cert_status == STAPLER_OCSP_REVOKED) {
+        id->state = STAPLER_IDENTITY_REVOKED;
+    } else {
+        id->state = STAPLER_IDENTITY_SERVING;
+    }
+}
+
+static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t *id)
+{
+    uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE];
+    stapler_ocsp_result_t result;
+    int64_t produced_at = 0;
+    size_t length = 0;
+    int ret;
+
+    ret = stapler_ring_read_latest(&id->ring, id->staple, sizeof(id->staple), &length, fingerprint);
+    if (ret != 0) {
+        if (ret != STAPLER_ERR_CACHE_EMPTY) {
+            id->last_error = ret;
+        }
+        return;
+    }
+    if (memcmp(fingerprint, id->fingerprint, sizeof(fingerprint)) != 0) {
+        /* Cached for a certificate this identity no longer has (re-provisioned). */
+        id->last_error = STAPLER_ERR_AGENT_CERT_CHANGED;
+        stapler_agent_log(agent, STAPLER_LOG_INFO, "cached staple is for a replaced certificate: not used");
+        return;
+    }
+    ret = stapler_agent_judge(agent, id, id->staple, length, &result, &produced_at);
+    if (ret != 0 || result.single.cert_status == STAPLER_OCSP_UNKNOWN) {
+        id->last_error = ret != 0 ? ret : STAPLER_ERR_AGENT_STATUS_UNKNOWN;
+        stapler_agent_log(agent, STAPLER_LOG_WARNING, "cached staple no longer verifies: not used");
+        return;
+    }
+    stapler_agent_adopt(id, id->staple, length, &result, produced_at);
+}
+
+int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
+{
+    unsigned i, c;
+    int ret;
+
+    if (agent == NULL || port == NULL || port->monotonic_ms == NULL || port->wall_time == NULL ||
+        port->flash.read == NULL || port->flash.program == NULL || port->flash.erase == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    memset(agent, 0, sizeof(*agent));
+    agent->port = port;
+    if (port->flash.sector_size != STAPLER_FLASH_SECTOR_SIZE || port->flash.size < STAPLER_FLASH_REGION_SIZE) {
+        return STAPLER_ERR_CACHE_GEOMETRY;
+    }
+    ret = stapler_credentials_read(&agent->credentials, &port->flash, port->context);
+    if (ret != 0) {
+        return ret;
+    }
+    agent->identity_count = agent->credentials.identity_count;
+    for (i = 0; i < agent->identity_count; i++) {
+        const stapler_identity_credentials_t *cred = &agent->credentials.identity[i];
+        stapler_identity_t *id = &agent->identity[i];
+        const char *url;
+        size_t url_len;
+
+        mbedtls_x509_crt_init(&id->chain);
+        mbedtls_x509_crt_init(&id->issuer);
+        id->state = STAPLER_IDENTITY_UNUSED;
+        for (c = 0, ret = 0; c < cred->chain_length && ret == 0; c++) {
+            ret = stapler_agent_parse(agent, id, &id->chain, cred->chain[c]);
+        }
+        if (ret == 0) {
+            ret = stapler_agent_parse(agent, id, &id->issuer, cred->issuer);
+        }
+        if (ret == 0) {
+            ret = stapler_agent_fingerprint(&id->chain, id->fingerprint);
+        }
+        if (ret != 0) {
+            id->last_error = ret;
+            continue;
+        }
+        if (cred->url.length == 0 && stapler_cert_ocsp_url(&id->chain, 0, &url, &url_len) != 0) {
+            /* Normal since CAs such as Let's Encrypt stopped OCSP: nothing to do, no noise. */
+            id->state = STAPLER_IDENTITY_NOT_APPLICABLE;
+            continue;
+        }
+        id->state = STAPLER_IDENTITY_NO_STAPLE;
+        ret = stapler_ring_mount(&id->ring, &port->flash, port->context,
+                                 STAPLER_CREDENTIAL_AREA_SIZE + i * STAPLER_IDENTITY_AREA_SIZE,
+                                 STAPLER_LEAF_RING_SIZE, (uint8_t) i, 0);
+        if (ret != 0) {
+            id->last_error = ret;
+            continue;
+        }
+        stapler_agent_load_cached(agent, id);
+    }
+    return 0;
+}
+
+int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigned char *der,
+                        size_t length)
+{
+    stapler_identity_t *id;
+    stapler_ocsp_result_t result;
+    int64_t produced_at = 0;
+    int ret;
+
+    if (agent == NULL || der == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    id = &agent->identity[identity];
+    if (id->state == STAPLER_IDENTITY_UNUSED || id->state == STAPLER_IDENTITY_NOT_APPLICABLE) {
+        return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
+    if (length > STAPLER_RESPONSE_MAX) {
+        ret = STAPLER_ERR_CACHE_TOO_LARGE;
+        goto rejected;
+    }
+    ret = stapler_agent_judge(agent, id, der, length, &result, &produced_at);
+    if (ret != 0) {
+        goto rejected;
+    }
+    if (result.single.cert_status == STAPLER_OCSP_UNKNOWN) {
+        ret = STAPLER_ERR_AGENT_STATUS_UNKNOWN; /* keep the last good one */
+        goto rejected;
+    }
+    /* Never roll back: strictly newer thisUpdate, or the same and a later producedAt. */
+    if (id->staple_len > 0 &&
+        !(result.single.this_update > id->single.this_update ||
+          (result.single.this_update == id->single.this_update && produced_at > id->produced_at))) {
+        ret = STAPLER_ERR_AGENT_NOT_NEWER;
+        goto rejected;
+    }
+    stapler_agent_adopt(id, der, length, &result, produced_at);
+    id->offers_accepted++;
+    id->last_error = 0;
+    /* Persist. A revoked response too: after a reboot the old good one must not come back. */
+    ret = stapler_ring_append(&id->ring, id->staple, id->staple_len, id->fingerprint);
+    if (ret != 0) {
+        id->last_error = ret; /* served from RAM; the flash copy is the previous one */
+        stapler_agent_log(agent, STAPLER_LOG_ERROR, stapler_error_message(ret));
+    }
+    return 0;
+
+rejected:
+    id->offers_rejected++;
+    id->last_error = ret;
+    return ret;
+}
+
+/* Is the current response still usable at `now`? */
+static int stapler_agent_fresh(const stapler_identity_t *id, int64_t now)
+{
+    const int64_t skew = CONFIG_STAPLER_CLOCK_SKEW_S;
+    const int64_t end = id->single.has_next_update
+                            ? id->single.next_update + skew
+                            : id->single.this_update + CONFIG_STAPLER_MAX_AGE_WITHOUT_NEXT_UPDATE_S + skew;
+
+    return now <= end;
+}
+
+int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
+                         size_t *length)
+{
+    stapler_identity_t *id;
+
+    if (agent == NULL || der == NULL || length == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    id = &agent->identity[identity];
+    if (id->state == STAPLER_IDENTITY_REVOKED && !STAPLER_IS_ENABLED(CONFIG_STAPLER_STAPLE_REVOKED)) {
+        return STAPLER_ERR_AGENT_NO_STAPLE;
+    }
+    if ((id->state != STAPLER_IDENTITY_SERVING && id->state != STAPLER_IDENTITY_REVOKED) ||
+        id->staple_len == 0) {
+        return STAPLER_ERR_AGENT_NO_STAPLE;
+    }
+    if (!stapler_agent_fresh(id, stapler_agent_now(agent, NULL))) {
+        /* Never serve an expired staple (Caddy did, after a failed refresh). */
+        id->state = STAPLER_IDENTITY_NO_STAPLE;
+        return STAPLER_ERR_AGENT_NO_STAPLE;
+    }
+    *der = id->staple;
+    *length = id->staple_len;
+    return 0;
+}
+
+int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_identity_status_t *status)
+{
+    const unsigned char *der;
+    size_t length;
+    const stapler_identity_t *id;
+
+    if (agent == NULL || status == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    id = &agent->identity[identity];
+    memset(status, 0, sizeof(*status));
+    status->serving = stapler_agent_staple(agent, identity, &der, &length) == 0;
+    status->state = id->state;
+    status->now = stapler_agent_now(agent, &status->time_trusted);
+    status->last_error = id->last_error;
+    if (id->staple_len > 0) {
+        status->cert_status = id->single.cert_status;
+        status->this_update = id->single.this_update;
+        status->next_update = id->single.next_update;
+        status->has_next_update = id->single.has_next_update;
+        status->produced_at = id->produced_at;
+        if (status->serving && id->single.has_next_update && id->single.next_update > status->now) {
+            status->remaining = id->single.next_update - status->now;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,280 @@
+/* Unit tests: the agent (firmware/src/agent.c) on emulated flash with clocks the test
+ * drives: boot from cache, no rollback, revoked and unknown, expiry, untrusted time,
+ * re-provisioned certificates, identities with nothing to fetch. */
+#include <string.h>
+
+#include "unity.h"
+
+#include "stapler/agent.h"
+#include "stapler/error.h"
+#include "stapler_flash_sim.h"
+#include "stapler_posix.h"
+#include "test_support.h"
+
+static unsigned char memory[STAPLER_FLASH_REGION_SIZE];
+static stapler_flash_sim_t sim;
+static stapler_port_t port;
+static stapler_agent_t agent;
+static int64_t wall;
+static int wall_trusted;
+static uint64_t monotonic;
+
+static uint64_t test_monotonic_ms(void *context) { (void) context; return monotonic; }
+static int test_wall_time(void *context, int64_t *utc, int *trusted)
+{
+    (void) context;
+    *utc = wall;
+    *trusted = wall_trusted;
+    return 0;
+}
+static int test_entropy(void *context, void *buffer, size_t len) { (void) context; memset(buffer, 0x5A, len); return 0; }
+
+static unsigned char der[3][8192];
+static size_t der_len[3];
+
+static void load(int slot, const char *name)
+{
+    long n = stapler_test_read(STAPLER_VECTOR_DIR, name, der[slot], sizeof(der[slot]));
+    TEST_ASSERT_TRUE_MESSAGE(n > 0, name);
+    der_len[slot] = (size_t) n;
+}
+
+/* Write a credential store for one identity (chain = `leaf`, issuer = `issuer`). */
+static void provision(const char *leaf, const char *issuer)
+{
+    stapler_credential_input_t in;
+    size_t length;
+
+    load(0, leaf);
+    load(1, issuer);
+    memset(&in, 0, sizeof(in));
+    in.chain_length = 1;
+    in.chain[0] = der[0];
+    in.chain_len[0] = der_len[0];
+    in.issuer = der[1];
+    in.issuer_len = der_len[1];
+    memset(memory, 0xFF, STAPLER_CREDENTIAL_AREA_SIZE);
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(&in, 1, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
+}
+
+static int offer(const char *name)
+{
+    load(2, name);
+    return stapler_agent_offer(&agent, 0, der[2], der_len[2]);
+}
+
+static void boot(void)
+{
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_init(&agent, &port));
+}
+
+/* Trusted wall time one minute after the vectors' responses were made. */
+static void set_time_near_vectors(void)
+{
+    stapler_ocsp_response_t response;
+
+    load(2, "good-rsa-byname.der");
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der[2], der_len[2]));
+    wall = response.produced_at + 60;
+    wall_trusted = 1;
+}
+
+static int serving(void)
+{
+    const unsigned char *p;
+    size_t n;
+    return stapler_agent_staple(&agent, 0, &p, &n) == 0;
+}
+
+void setUp(void)
+{
+    TEST_ASSERT_EQUAL_INT(0, stapler_posix_mbedtls_setup());
+    stapler_flash_sim_init(&sim, memory, sizeof(memory), STAPLER_FLASH_SECTOR_SIZE, 16, NULL);
+    memset(&port, 0, sizeof(port));
+    port.context = &sim;
+    port.monotonic_ms = test_monotonic_ms;
+    port.wall_time = test_wall_time;
+    port.entropy = test_entropy;
+    port.flash = sim.flash;
+    monotonic = 1000;
+    set_time_near_vectors();
+}
+
+void tearDown(void) {}
+
+static void test_unprovisioned_device_says_so(void)
+{
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_MISSING, stapler_agent_init(&agent, &port));
+}
+
+static void test_first_boot_has_no_staple_then_a_verified_offer_is_served(void)
+{
+    const unsigned char *p;
+    size_t n;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_NO_STAPLE, agent.identity[0].state);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NO_STAPLE, stapler_agent_staple(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_size_t(der_len[2], n);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], p, n);
+}
+
+static void test_after_reboot_the_cached_staple_is_served_before_any_network(void)
+{
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    boot(); /* reboot: nothing offered since */
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_SERVING, agent.identity[0].state);
+    TEST_ASSERT_TRUE(serving());
+}
+
+static void test_an_expired_cached_staple_is_not_served(void)
+{
+    stapler_identity_status_t status;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    wall = status.next_update + CONFIG_STAPLER_CLOCK_SKEW_S;
+    TEST_ASSERT_TRUE(serving());
+    wall += 1;
+    TEST_ASSERT_FALSE(serving()); /* running: stops at nextUpdate + skew */
+    boot();
+    TEST_ASSERT_FALSE(serving()); /* and the cache does not bring it back */
+}
+
+static void test_no_rollback_only_strictly_newer_replaces(void)
+{
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-later.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NOT_NEWER, offer("good-rsa-byname.der"));  /* older */
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NOT_NEWER, offer("good-rsa-later.der"));   /* same */
+    load(2, "good-rsa-later.der");
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], agent.identity[0].staple, der_len[2]);
+}
+
+static void test_newer_replaces_and_persists(void)
+{
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-later.der"));
+    boot();
+    load(2, "good-rsa-later.der");
+    TEST_ASSERT_EQUAL_size_t(der_len[2], agent.identity[0].staple_len);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], agent.identity[0].staple, der_len[2]);
+}
+
+static void test_bad_responses_keep_the_last_good_one(void)
+{
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_BAD_SIGNATURE, offer("tampered-signature.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL, offer("status-try-later.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_MALFORMED, offer("html.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_CERT_NOT_IN_RESPONSE, offer("good-ec.der"));
+    TEST_ASSERT_TRUE(serving());
+    TEST_ASSERT_EQUAL_UINT32(4, agent.identity[0].offers_rejected);
+}
+
+static void test_unknown_keeps_the_last_good_one(void)
+{
+    provision("leaf-unknown.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_STATUS_UNKNOWN, offer("unknown.der"));
+    TEST_ASSERT_FALSE(serving());
+}
+
+static void test_revoked_stops_serving_at_once_and_after_reboot(void)
+{
+    provision("leaf-revoked.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("revoked-reason.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_REVOKED, agent.identity[0].state);
+    TEST_ASSERT_EQUAL_INT(STAPLER_IS_ENABLED(CONFIG_STAPLER_STAPLE_REVOKED), serving());
+    boot();
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_REVOKED, agent.identity[0].state);
+}
+
+static void test_without_trusted_time_serve_until_provably_expired(void)
+{
+    stapler_identity_status_t status;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+
+    /* Reboot with no idea of the date (RTC at 0, untrusted). */
+    wall = 0;
+    wall_trusted = 0;
+    monotonic = 0;
+    boot();
+    TEST_ASSERT_TRUE(serving());
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    TEST_ASSERT_FALSE(status.time_trusted);
+    TEST_ASSERT_EQUAL_INT64(status.produced_at, status.now); /* the floor */
+    /* Uptime alone proves expiry once producedAt + uptime passes nextUpdate + skew. */
+    monotonic += (uint64_t) (status.next_update - status.produced_at + CONFIG_STAPLER_CLOCK_SKEW_S) * 1000u;
+    TEST_ASSERT_TRUE(serving());
+    monotonic += 1000;
+    TEST_ASSERT_FALSE(serving());
+}
+
+static void test_a_staple_for_a_replaced_certificate_is_not_used(void)
+{
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    provision("leaf2-rsa.der", "ca-rsa.der"); /* same issuer, new certificate; cache kept */
+    boot();
+    TEST_ASSERT_FALSE(serving());
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_CERT_CHANGED, agent.identity[0].last_error);
+}
+
+static void test_a_certificate_without_ocsp_is_not_applicable(void)
+{
+    provision("ca-rsa.der", "ca-rsa.der"); /* no AIA, no override */
+    boot();
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_NOT_APPLICABLE, agent.identity[0].state);
+    TEST_ASSERT_EQUAL_INT(0, agent.identity[0].last_error);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NO_IDENTITY, offer("good-rsa-byname.der"));
+}
+
+static void test_corrupt_cache_is_ignored_and_reported(void)
+{
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    /* Damage the cached record's DER in flash. */
+    memory[STAPLER_CREDENTIAL_AREA_SIZE + agent.identity[0].ring.latest_offset + 100] ^= 0x01;
+    boot();
+    TEST_ASSERT_FALSE(serving());
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_NO_STAPLE, agent.identity[0].state);
+}
+
+int main(void)
+{
+    UNITY_BEGIN();
+    RUN_TEST(test_unprovisioned_device_says_so);
+    RUN_TEST(test_first_boot_has_no_staple_then_a_verified_offer_is_served);
+    RUN_TEST(test_after_reboot_the_cached_staple_is_served_before_any_network);
+    RUN_TEST(test_an_expired_cached_staple_is_not_served);
+    RUN_TEST(test_no_rollback_only_strictly_newer_replaces);
+    RUN_TEST(test_newer_replaces_and_persists);
+    RUN_TEST(test_bad_responses_keep_the_last_good_one);
+    RUN_TEST(test_unknown_keeps_the_last_good_one);
+    RUN_TEST(test_revoked_stops_serving_at_once_and_after_reboot);
+    RUN_TEST(test_without_trusted_time_serve_until_provably_expired);
+    RUN_TEST(test_a_staple_for_a_replaced_certificate_is_not_used);
+    RUN_TEST(test_a_certificate_without_ocsp_is_not_applicable);
+    RUN_TEST(test_corrupt_cache_is_ignored_and_reported);
+    return UNITY_END();
+}

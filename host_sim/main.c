@@ -15,6 +15,7 @@
 #include "stapler/version.h"
 #include "stapler_mbedtls_platform.h"
 #include "stapler_posix.h"
+#include "agent_commands.h"
 #include "ocsp_commands.h"
 #include "provision.h"
 #include "stapler_sim_build_info.h"
@@ -42,6 +43,11 @@ static int command_help(void)
            "            [--url URL] [--cert ... for the next identity]\n"
            "             write a flash image with the credential store (docs/SPEC.md); the\n"
            "             chain must verify up to CA and the key match the certificate\n"
+           "  offer --flash FLASH.img --response R.der [--identity N] [--at TIME]\n"
+           "             give the agent a response as the fetcher would: kept only if it\n"
+           "             verifies and is newer, then cached in the image (exit 0, or 7)\n"
+           "  status --flash FLASH.img [--at TIME] [--json]\n"
+           "             boot the agent from the image (cache only, no network); show it\n"
            "  help       this text\n");
     return EXIT_OK;
 }
@@ -114,6 +120,8 @@ int main(int argc, char **argv)
         { "request", stapler_sim_command_request },
         { "inspect", stapler_sim_command_inspect },
         { "provision", stapler_sim_command_provision },
+        { "offer", stapler_sim_command_offer },
+        { "status", stapler_sim_command_status },
     };
     static const struct {
         const char *name;

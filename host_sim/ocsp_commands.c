@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "ocsp_commands.h"
+#include "cli_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,36 +119,6 @@ static int parse_hex(const char *text, unsigned char *out, size_t max, size_t *l
     }
     *len = n / 2;
     return 0;
-}
-
-/* RFC 3339 UTC, "2026-06-01T12:00:00Z": the same fields as a GeneralizedTime. */
-static int parse_rfc3339(const char *text, int64_t *seconds)
-{
-    unsigned char generalized[15];
-    static const int digit_at[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
-    size_t i;
-
-    if (strlen(text) != 20 || text[4] != '-' || text[7] != '-' ||
-        (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':' ||
-        (text[19] != 'Z' && text[19] != 'z')) {
-        return -1;
-    }
-    for (i = 0; i < 14; i++) {
-        generalized[i] = (unsigned char) text[digit_at[i]];
-    }
-    generalized[14] = 'Z';
-    return stapler_ocsp_time_parse(generalized, sizeof(generalized), seconds) == 0 ? 0 : -1;
-}
-
-static const char *format_rfc3339(int64_t seconds, char *buf, size_t size)
-{
-    time_t t = (time_t) seconds;
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        snprintf(buf, size, "invalid");
-    }
-    return buf;
 }
 
 /* Option lookup: `--name value` pairs and `--flag`s after the command word. */
@@ -299,7 +270,7 @@ static void json_time(const char *key, int present, int64_t seconds, int last)
     char buf[32];
 
     if (present) {
-        printf("\"%s\":\"%s\"%s", key, format_rfc3339(seconds, buf, sizeof(buf)), last ? "" : ",");
+        printf("\"%s\":\"%s\"%s", key, stapler_sim_format_time(seconds, buf, sizeof(buf)), last ? "" : ",");
     } else {
         printf("\"%s\":null%s", key, last ? "" : ",");
     }
@@ -363,7 +334,7 @@ static void print_human(const inspection_t *in)
     }
     if (in->parsed && in->response.response_status == STAPLER_OCSP_SUCCESSFUL) {
         printf("responder id      %s\n", in->response.responder_by_key ? "by key hash" : "by name");
-        printf("produced at       %s\n", format_rfc3339(in->response.produced_at, buf, sizeof(buf)));
+        printf("produced at       %s\n", stapler_sim_format_time(in->response.produced_at, buf, sizeof(buf)));
     }
     printf("certificate       serial ");
     print_hex(stdout, in->cert->serial.p, in->cert->serial.len);
@@ -373,16 +344,16 @@ static void print_human(const inspection_t *in)
         if (single->cert_status == STAPLER_OCSP_REVOKED) {
             const char *reason = stapler_ocsp_reason_name(single->revocation_reason);
             printf("revoked at        %s (%s)\n",
-                   format_rfc3339(single->revocation_time, buf, sizeof(buf)),
+                   stapler_sim_format_time(single->revocation_time, buf, sizeof(buf)),
                    reason != NULL ? reason : "no reason given");
         }
-        printf("this update       %s\n", format_rfc3339(single->this_update, buf, sizeof(buf)));
+        printf("this update       %s\n", stapler_sim_format_time(single->this_update, buf, sizeof(buf)));
         printf("next update       %s\n", single->has_next_update
-                                             ? format_rfc3339(single->next_update, buf, sizeof(buf))
+                                             ? stapler_sim_format_time(single->next_update, buf, sizeof(buf))
                                              : "(none: newer information always available)");
         printf("signed by         %s\n", in->result.signer_delegated ? "delegated responder" : "issuer");
     }
-    printf("evaluated at      %s\n", format_rfc3339(in->at, buf, sizeof(buf)));
+    printf("evaluated at      %s\n", stapler_sim_format_time(in->at, buf, sizeof(buf)));
     if (in->error == 0) {
         printf("verified          yes\n");
     } else {
@@ -412,7 +383,7 @@ int stapler_sim_command_inspect(int argc, char **argv)
         return EXIT_USAGE;
     }
     in.at = (int64_t) time(NULL);
-    if (options[3].value != NULL && parse_rfc3339(options[3].value, &in.at) != 0) {
+    if (options[3].value != NULL && stapler_sim_parse_time(options[3].value, &in.at) != 0) {
         fprintf(stderr, "stapler-sim inspect: --at takes an RFC 3339 UTC time like "
                         "2026-06-01T12:00:00Z, not '%s'\n", options[3].value);
         return EXIT_USAGE;

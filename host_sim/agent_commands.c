@@ -1,0 +1,190 @@
+/*
+ * stapler-sim offer / status: the agent on a flash image file, as the firmware runs it.
+ *
+ *   offer  --flash FLASH.img --response R.der [--identity N] [--at TIME]
+ *          boot the agent, hand it a response as the fetcher would, save the flash.
+ *          Exit 0 when accepted, 7 when refused (the reason is printed), 1 bad input.
+ *   status --flash FLASH.img [--at TIME] [--json]
+ *          boot the agent (from the cached staples only: no network) and show each
+ *          identity. Exit 0, or 1 when the image cannot be used.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "agent_commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "stapler/agent.h"
+#include "stapler/error.h"
+#include "stapler_posix_port.h"
+
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_REFUSED = 7 };
+
+static stapler_posix_platform_t platform;
+static stapler_agent_t agent;
+
+static const char *state_name(int state)
+{
+    switch (state) {
+        case STAPLER_IDENTITY_NOT_APPLICABLE: return "not_applicable";
+        case STAPLER_IDENTITY_NO_STAPLE: return "no_staple";
+        case STAPLER_IDENTITY_SERVING: return "serving";
+        case STAPLER_IDENTITY_REVOKED: return "revoked";
+        default: return "unused";
+    }
+}
+
+static const char *status_name(int status)
+{
+    return status == STAPLER_OCSP_GOOD ? "good" : status == STAPLER_OCSP_REVOKED ? "revoked" : "unknown";
+}
+
+/* Common options: --flash, --at, and the command's own. */
+static int boot(const char *flash, const char *at)
+{
+    int ret;
+
+    if (stapler_posix_platform_open(&platform, flash) != 0) {
+        return EXIT_INPUT;
+    }
+    if (at != NULL && stapler_sim_parse_time(at, &platform.fixed_time) != 0) {
+        fprintf(stderr, "stapler-sim: --at takes an RFC 3339 UTC time like 2026-06-01T12:00:00Z\n");
+        return EXIT_USAGE;
+    }
+    ret = stapler_agent_init(&agent, &platform.port);
+    if (ret != 0) {
+        fprintf(stderr, "stapler-sim: the agent cannot start on '%s': %s\n", flash, stapler_error_message(ret));
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+int stapler_sim_command_offer(int argc, char **argv)
+{
+    static unsigned char der[CONFIG_STAPLER_RESPONSE_MAX + 1];
+    const char *flash = NULL, *response = NULL, *at = NULL;
+    unsigned long identity = 0;
+    size_t length;
+    FILE *f;
+    int i, ret;
+
+    for (i = 2; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--flash") == 0) {
+            flash = argv[i + 1];
+        } else if (strcmp(argv[i], "--response") == 0) {
+            response = argv[i + 1];
+        } else if (strcmp(argv[i], "--at") == 0) {
+            at = argv[i + 1];
+        } else if (strcmp(argv[i], "--identity") == 0) {
+            identity = strtoul(argv[i + 1], NULL, 10);
+        } else {
+            break;
+        }
+    }
+    if (i != argc || flash == NULL || response == NULL) {
+        fprintf(stderr, "usage: stapler-sim offer --flash FLASH.img --response R.der [--identity N] [--at TIME]\n");
+        return EXIT_USAGE;
+    }
+    ret = boot(flash, at);
+    if (ret != EXIT_OK) {
+        return ret;
+    }
+    f = fopen(response, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "stapler-sim offer: cannot open '%s'\n", response);
+        return EXIT_INPUT;
+    }
+    length = fread(der, 1, sizeof(der), f);
+    fclose(f);
+    ret = stapler_agent_offer(&agent, (unsigned) identity, der, length);
+    if (ret != 0) {
+        printf("identity %lu: refused: %s (%s)\n", identity, stapler_error_slug(ret), stapler_error_message(ret));
+        return EXIT_REFUSED;
+    }
+    if (stapler_posix_platform_save(&platform) != 0) {
+        return EXIT_INPUT;
+    }
+    printf("identity %lu: accepted and cached in flash (%zu bytes)%s%s\n", identity, length,
+           agent.identity[identity].last_error != 0 ? "; but: " : "",
+           agent.identity[identity].last_error != 0 ? stapler_error_message(agent.identity[identity].last_error) : "");
+    return EXIT_OK;
+}
+
+int stapler_sim_command_status(int argc, char **argv)
+{
+    const char *flash = NULL, *at = NULL;
+    stapler_identity_status_t status;
+    char t1[32], t2[32];
+    int i, json = 0, ret;
+    unsigned id;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc) {
+            flash = argv[++i];
+        } else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
+            at = argv[++i];
+        } else {
+            flash = NULL;
+            break;
+        }
+    }
+    if (flash == NULL) {
+        fprintf(stderr, "usage: stapler-sim status --flash FLASH.img [--at TIME] [--json]\n");
+        return EXIT_USAGE;
+    }
+    ret = boot(flash, at);
+    if (ret != EXIT_OK) {
+        return ret;
+    }
+    if (json) {
+        printf("{\"time\":\"%s\",\"time_trusted\":%s,\"identities\":[",
+               stapler_sim_format_time(stapler_agent_now(&agent, &i), t1, sizeof(t1)), i ? "true" : "false");
+    }
+    for (id = 0; id < agent.identity_count; id++) {
+        stapler_agent_status(&agent, id, &status);
+        if (json) {
+            printf("%s{\"index\":%u,\"state\":\"%s\",\"serving\":%s,", id ? "," : "", id,
+                   state_name(status.state), status.serving ? "true" : "false");
+            if (status.this_update != 0) {
+                printf("\"cert_status\":\"%s\",\"this_update\":\"%s\",", status_name(status.cert_status),
+                       stapler_sim_format_time(status.this_update, t1, sizeof(t1)));
+            } else {
+                printf("\"cert_status\":null,\"this_update\":null,");
+            }
+            if (status.has_next_update) {
+                printf("\"next_update\":\"%s\",", stapler_sim_format_time(status.next_update, t2, sizeof(t2)));
+            } else {
+                printf("\"next_update\":null,");
+            }
+            printf("\"remaining_s\":%lld,", (long long) status.remaining);
+            if (status.last_error != 0) {
+                printf("\"last_error\":\"%s\"}", stapler_error_slug(status.last_error));
+            } else {
+                printf("\"last_error\":null}");
+            }
+        } else {
+            printf("identity %u: %s%s\n", id, state_name(status.state),
+                   status.serving ? " (staple ready for the first handshake)" : "");
+            if (status.this_update != 0) {
+                printf("  response: %s, thisUpdate %s, nextUpdate %s, %lld s left\n",
+                       status_name(status.cert_status),
+                       stapler_sim_format_time(status.this_update, t1, sizeof(t1)),
+                       status.has_next_update ? stapler_sim_format_time(status.next_update, t2, sizeof(t2)) : "none",
+                       (long long) status.remaining);
+            }
+            if (status.last_error != 0) {
+                printf("  last error: %s: %s\n", stapler_error_slug(status.last_error),
+                       stapler_error_message(status.last_error));
+            }
+        }
+    }
+    if (json) {
+        printf("]}\n");
+    }
+    return EXIT_OK;
+}

@@ -1,0 +1,40 @@
+/* Small helpers shared by stapler-sim's commands: see cli_util.h. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cli_util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "stapler/ocsp.h"
+
+int stapler_sim_parse_time(const char *text, int64_t *seconds)
+{
+    static const int digit_at[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
+    unsigned char generalized[15];
+    size_t i;
+
+    /* The same fields as a GeneralizedTime, so the codec's strict parser checks them. */
+    if (strlen(text) != 20 || text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':' ||
+        (text[19] != 'Z' && text[19] != 'z')) {
+        return -1;
+    }
+    for (i = 0; i < 14; i++) {
+        generalized[i] = (unsigned char) text[digit_at[i]];
+    }
+    generalized[14] = 'Z';
+    return stapler_ocsp_time_parse(generalized, sizeof(generalized), seconds) == 0 ? 0 : -1;
+}
+
+const char *stapler_sim_format_time(int64_t seconds, char *buf, size_t size)
+{
+    time_t t = (time_t) seconds;
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(buf, size, "invalid");
+    }
+    return buf;
+}

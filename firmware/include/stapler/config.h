@@ -80,6 +80,10 @@
 #error "CONFIG_STAPLER_MBEDTLS_ARENA_SIZE below 8 KiB cannot hold a parsed certificate and a signature check: raise it"
 #endif
 
+#if CONFIG_STAPLER_RETRY_MIN_S > CONFIG_STAPLER_RETRY_MAX_S
+#error "CONFIG_STAPLER_RETRY_MIN_S is larger than CONFIG_STAPLER_RETRY_MAX_S: swap them (menuconfig: Refresh)"
+#endif
+
 #if CONFIG_STAPLER_LOG_LEVEL < 0 || CONFIG_STAPLER_LOG_LEVEL > 4
 #error "CONFIG_STAPLER_LOG_LEVEL must be 0 (none) to 4 (debug)"
 #endif

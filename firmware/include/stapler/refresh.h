@@ -1,0 +1,93 @@
+/**
+ * \file refresh.h
+ * \brief When to fetch a fresh OCSP response for one identity: pure, deterministic logic
+ *        driven by the time it is given (no clock, no I/O, no randomness of its own).
+ *
+ * Healthy: refresh once the remaining validity falls below CONFIG_STAPLER_REFRESH_PERCENT
+ * of the window [thisUpdate, end], where end is nextUpdate (or thisUpdate + the max age
+ * without nextUpdate) clamped to the certificate's and the responder certificate's
+ * notAfter. Windows of minutes and of days work alike.
+ *
+ * Failing: exponential backoff with full jitter between CONFIG_STAPLER_RETRY_MIN_S and
+ * CONFIG_STAPLER_RETRY_MAX_S, never later than a quarter of the remaining validity (retries
+ * get more urgent as expiry nears); a Retry-After is honoured unless it would let the
+ * staple expire; each failure moves on to the next responder URL.
+ *
+ * Boot: with a valid cached staple, the first fetch is spread over a random delay, so a
+ * fleet of gateways powered on together does not hit the responder in one burst; without
+ * one, it starts at once.
+ *
+ * Times: validity in wall-clock seconds (UTC); delays on the monotonic clock (ms), so a
+ * wall clock stepping backwards or forwards cannot stall the schedule.
+ */
+#ifndef STAPLER_REFRESH_H
+#define STAPLER_REFRESH_H
+
+#include <stdint.h>
+
+#include "stapler/config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One identity's schedule. Caller-allocated; nothing to free. */
+typedef struct {
+    unsigned url_count;         /**< responder URLs to rotate through (AIA ones, then the override) */
+    unsigned url_index;         /**< the URL the next fetch uses */
+    int has_staple;             /**< a verified response is held */
+    int64_t this_update;        /**< of the held response (UTC s) */
+    int64_t end;                /**< end of its usable window (UTC s) */
+    uint64_t due_ms;            /**< healthy refresh time, fixed on the monotonic clock when
+                                     the response was adopted (a wall clock stepping back
+                                     later cannot postpone it) */
+    uint32_t failures;          /**< consecutive failed fetches */
+    uint64_t not_before_ms;     /**< no fetch before this monotonic time (backoff, jitter) */
+    uint32_t last_delay_s;      /**< the last delay chosen, for status displays */
+} stapler_refresh_t;
+
+/** \brief Start a schedule for an identity with \p url_count responder URLs (>= 1). */
+void stapler_refresh_init(stapler_refresh_t *refresh, unsigned url_count);
+
+/**
+ * \brief The held response changed (or there is none: \p has_staple 0), at \p now /
+ *        \p now_ms.
+ * \param end  End of the usable window: nextUpdate or thisUpdate + max age, already clamped
+ *             to the certificates' notAfter by the caller (stapler_refresh_window_end()).
+ */
+void stapler_refresh_set_staple(stapler_refresh_t *refresh, int has_staple, int64_t this_update,
+                                int64_t end, int64_t now, uint64_t now_ms);
+
+/** \brief The usable end of a response's window: min(nextUpdate or thisUpdate + max age,
+ *         certificate notAfter, responder certificate notAfter); a notAfter of 0 is ignored. */
+int64_t stapler_refresh_window_end(int64_t this_update, int has_next_update, int64_t next_update,
+                                   int64_t certificate_not_after, int64_t responder_not_after);
+
+/**
+ * \brief Boot: with a valid staple, delay the first fetch by a random part (from \p random)
+ *        of up to CONFIG_STAPLER_BOOT_JITTER_S, never past a quarter of its remaining
+ *        validity; without one, fetch at once.
+ */
+void stapler_refresh_boot(stapler_refresh_t *refresh, int64_t now, uint64_t now_ms, uint32_t random);
+
+/**
+ * \brief Monotonic time (ms) at which the next fetch should start; <= now_ms means now.
+ */
+uint64_t stapler_refresh_next_ms(const stapler_refresh_t *refresh, int64_t now, uint64_t now_ms);
+
+/** \brief A fetch succeeded and its response was accepted: back to the healthy schedule. */
+void stapler_refresh_succeeded(stapler_refresh_t *refresh);
+
+/**
+ * \brief A fetch failed (any reason, including a response that was refused).
+ * \param retry_after_s  The responder's Retry-After, or 0.
+ * \param random         32 random bits for the jitter (the caller's entropy).
+ */
+void stapler_refresh_failed(stapler_refresh_t *refresh, int64_t now, uint64_t now_ms,
+                            uint32_t retry_after_s, uint32_t random);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STAPLER_REFRESH_H */

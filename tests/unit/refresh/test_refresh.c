@@ -1,0 +1,355 @@
+/* Unit tests: the refresh schedule (firmware/src/refresh.c), including months of simulated
+ * time with outages, clock jumps and windows of minutes to days. */
+#include <stdio.h>
+#include <string.h>
+
+#include "unity.h"
+
+#include "stapler/config.h"
+#include "stapler/refresh.h"
+
+#define DAY 86400
+#define SKEW CONFIG_STAPLER_CLOCK_SKEW_S
+
+typedef struct {
+    int64_t real;            /* true time (s) */
+    int64_t clock_offset;    /* device wall clock = real + offset */
+    uint64_t mono_ms;
+    int64_t window;          /* validity of the responder's responses */
+    int64_t down_from, down_until;  /* responder outage, true time */
+    int64_t jump_at, jump_by;       /* device clock steps by jump_by at true time jump_at */
+    int64_t unjump_at;              /* ... and back at this time (0: never) */
+    uint32_t rng;
+    stapler_refresh_t r;
+    int has;                 /* a response is held */
+    int64_t end;             /* its end (true time) */
+    unsigned fetches, failures;
+    int64_t expired_s;       /* true time spent without a valid response (after the first) */
+    int64_t first_fetch_after_jump;
+    int ever;
+} world_t;
+
+static uint32_t next_random(world_t *w)
+{
+    w->rng ^= w->rng << 13;
+    w->rng ^= w->rng >> 17;
+    w->rng ^= w->rng << 5;
+    return w->rng;
+}
+
+static int64_t wall(const world_t *w) { return w->real + w->clock_offset; }
+
+/* Advance true time to `t`, counting time without a valid response and clock jumps. */
+static void advance_to(world_t *w, int64_t t)
+{
+    while (w->real < t) {
+        int64_t step_to = t;
+
+        if (w->jump_at > w->real && w->jump_at < step_to) {
+            step_to = w->jump_at;
+        }
+        if (w->unjump_at > w->real && w->unjump_at < step_to) {
+            step_to = w->unjump_at;
+        }
+        if (w->ever) {
+            const int64_t from = w->real > w->end ? w->real : w->end;
+            if (!w->has || step_to > from) {
+                w->expired_s += step_to - (w->has ? from : w->real);
+            }
+        }
+        w->mono_ms += (uint64_t) (step_to - w->real) * 1000u;
+        w->real = step_to;
+        if (w->real == w->jump_at) {
+            w->clock_offset += w->jump_by;
+        }
+        if (w->unjump_at != 0 && w->real == w->unjump_at) {
+            w->clock_offset -= w->jump_by;
+        }
+    }
+}
+
+static void run(world_t *w, int64_t until)
+{
+    unsigned guard = 0;
+
+    while (w->real < until) {
+        const uint64_t next = stapler_refresh_next_ms(&w->r, wall(w), w->mono_ms);
+        const int64_t at = w->real + (int64_t) ((next > w->mono_ms ? next - w->mono_ms : 0) + 999) / 1000;
+
+        TEST_ASSERT_LESS_THAN_UINT_MESSAGE(200000, ++guard, "the schedule runs in a hot loop");
+        if (at >= until && !(w->jump_at > w->real && w->jump_at < until) &&
+            !(w->unjump_at > w->real && w->unjump_at < until)) {
+            advance_to(w, until);
+            break;
+        }
+        /* A clock step is an event: the device looks at its schedule again (as it does when
+         * SNTP corrects the time), instead of sleeping through it. */
+        if (w->jump_at > w->real && w->jump_at < at) {
+            advance_to(w, w->jump_at);
+            continue;
+        }
+        if (w->unjump_at > w->real && w->unjump_at < at) {
+            advance_to(w, w->unjump_at);
+            continue;
+        }
+        if (at >= until) {
+            advance_to(w, until);
+            break;
+        }
+        advance_to(w, at);
+        w->fetches++;
+        if (w->jump_at != 0 && w->real >= w->jump_at && w->first_fetch_after_jump == 0) {
+            w->first_fetch_after_jump = w->real;
+        }
+        {
+            const int up = !(w->real >= w->down_from && w->real < w->down_until);
+            const int64_t this_update = w->real, end = w->real + w->window;
+            /* The agent accepts a response only if it verifies by the device's own clock. */
+            const int verifies = this_update <= wall(w) + SKEW && wall(w) <= end + SKEW;
+
+            if (up && verifies) {
+                w->has = 1;
+                w->ever = 1;
+                w->end = end;
+                /* The device sees the same response in its own wall-clock terms. */
+                stapler_refresh_set_staple(&w->r, 1, this_update, end, wall(w), w->mono_ms);
+                stapler_refresh_succeeded(&w->r);
+            } else {
+                w->failures++;
+                stapler_refresh_failed(&w->r, wall(w), w->mono_ms, 0, next_random(w));
+            }
+        }
+    }
+}
+
+static void world_init(world_t *w, int64_t window)
+{
+    memset(w, 0, sizeof(*w));
+    w->real = 1800000000; /* 2027 */
+    w->mono_ms = 5000;
+    w->window = window;
+    w->rng = 0x12345678u;
+    stapler_refresh_init(&w->r, 2);
+}
+
+void setUp(void) {}
+void tearDown(void) {}
+
+static void test_healthy_seven_day_windows_for_ninety_days(void)
+{
+    world_t w;
+
+    world_init(&w, 7 * DAY);
+    run(&w, w.real + 90 * DAY);
+    printf("7-day windows, 90 days: %u fetches, %lld s without a valid staple\n", w.fetches, (long long) w.expired_s);
+    TEST_ASSERT_UINT_WITHIN(1, 26, w.fetches); /* one per 3.5 days */
+    TEST_ASSERT_EQUAL_INT64(0, w.expired_s);
+    TEST_ASSERT_EQUAL_UINT(0, w.failures);
+}
+
+static void test_healthy_ten_minute_windows_for_two_days(void)
+{
+    world_t w;
+
+    world_init(&w, 600);
+    run(&w, w.real + 2 * DAY);
+    TEST_ASSERT_UINT_WITHIN(2, 2 * DAY / 300, w.fetches); /* every 5 minutes */
+    TEST_ASSERT_EQUAL_INT64(0, w.expired_s);
+}
+
+static void test_outage_shorter_than_the_remaining_validity_is_invisible(void)
+{
+    world_t w;
+
+    world_init(&w, 7 * DAY);
+    w.down_from = w.real + 3 * DAY;
+    w.down_until = w.real + 5 * DAY;   /* two days down, right across the refresh point */
+    run(&w, w.real + 30 * DAY);
+    printf("2-day outage, 7-day windows: %u failed attempts, %lld s without a valid staple\n",
+           w.failures, (long long) w.expired_s);
+    TEST_ASSERT_EQUAL_INT64(0, w.expired_s);
+    TEST_ASSERT_GREATER_OR_EQUAL_UINT(1 * DAY / CONFIG_STAPLER_RETRY_MAX_S, w.failures); /* kept trying */
+    TEST_ASSERT_LESS_OR_EQUAL_UINT(2 * DAY / (CONFIG_STAPLER_RETRY_MAX_S / 4) + 20, w.failures); /* backed off */
+}
+
+static void test_outage_longer_than_validity_recovers_soon_after(void)
+{
+    world_t w;
+    const int64_t start = 1800000000;
+
+    world_init(&w, 7 * DAY);
+    w.down_from = start + 3 * DAY;
+    w.down_until = start + 13 * DAY;   /* ten days down: expiry cannot be avoided */
+    run(&w, start + 30 * DAY);
+    /* The staple ends at 7 days; the responder returns at 13: at most one maximum backoff
+     * (plus the first fetch's second) is lost after that. */
+    printf("10-day outage: %lld s without a valid staple (unavoidable: %d)\n", (long long) w.expired_s, 6 * DAY);
+    TEST_ASSERT_GREATER_OR_EQUAL_INT64(6 * DAY, w.expired_s);
+    TEST_ASSERT_LESS_OR_EQUAL_INT64(6 * DAY + CONFIG_STAPLER_RETRY_MAX_S + 1, w.expired_s);
+}
+
+static void test_retries_get_urgent_near_expiry(void)
+{
+    world_t w;
+    const int64_t start = 1800000000;
+
+    world_init(&w, 600);
+    w.down_from = start + 250;
+    w.down_until = start + 2000;       /* down from just before the first refresh point */
+    run(&w, start + 600 + SKEW);
+    /* Five minutes between the refresh point and expiry: retried several times, not once an
+     * hour as the backoff alone would. */
+    TEST_ASSERT_GREATER_OR_EQUAL_UINT(3, w.failures);
+}
+
+static void test_wall_clock_stepping_back_does_not_postpone_the_refresh(void)
+{
+    world_t w;
+    const int64_t start = 1800000000;
+
+    world_init(&w, 7 * DAY);
+    w.jump_at = start + 1 * DAY;
+    w.jump_by = -30 * DAY;
+    run(&w, start + 5 * DAY);
+    /* The refresh point (3.5 days in true time) holds despite the clock now saying a month
+     * earlier. */
+    TEST_ASSERT_INT64_WITHIN(2, start + 3 * DAY + DAY / 2, w.first_fetch_after_jump);
+}
+
+static void test_wall_clock_stepping_forward_fetches_now_and_does_not_spin(void)
+{
+    world_t w;
+    const int64_t start = 1800000000;
+
+    world_init(&w, 7 * DAY);
+    w.jump_at = start + 1 * DAY;
+    w.jump_by = 30 * DAY;              /* a wrong clock: every fresh response looks expired */
+    w.unjump_at = start + 3 * DAY;     /* corrected two days later */
+    run(&w, start + 10 * DAY);
+    TEST_ASSERT_INT64_WITHIN(2, start + DAY, w.first_fetch_after_jump); /* at once */
+    /* While the clock is wrong, attempts back off instead of spinning. */
+    TEST_ASSERT_LESS_OR_EQUAL_UINT(2 * DAY / (CONFIG_STAPLER_RETRY_MAX_S / 2) + 20, w.failures);
+}
+
+static void test_retry_after_is_honoured_unless_the_staple_would_expire(void)
+{
+    stapler_refresh_t r;
+    const int64_t now = 1800000000;
+
+    stapler_refresh_init(&r, 1);
+    stapler_refresh_set_staple(&r, 1, now - 3 * DAY, now + 3 * DAY, now, 0);
+    stapler_refresh_failed(&r, now, 0, 7200, 0);
+    TEST_ASSERT_EQUAL_UINT64(7200u * 1000u, stapler_refresh_next_ms(&r, now, 0));
+    /* Ten minutes of validity left: a one-day Retry-After is cut to a quarter of it. */
+    stapler_refresh_set_staple(&r, 1, now - 3 * DAY, now + 600, now, 0);
+    stapler_refresh_failed(&r, now, 0, DAY, 0);
+    TEST_ASSERT_EQUAL_UINT64((600u / 4 > CONFIG_STAPLER_RETRY_MIN_S ? 600u / 4 : CONFIG_STAPLER_RETRY_MIN_S) * 1000u,
+                             stapler_refresh_next_ms(&r, now, 0));
+}
+
+static void test_backoff_grows_with_full_jitter_within_bounds(void)
+{
+    stapler_refresh_t r;
+    uint32_t seed = 1, i, distinct = 0, last = 0;
+    const int64_t now = 1800000000;
+
+    stapler_refresh_init(&r, 1);
+    for (i = 0; i < 40; i++) {
+        seed = seed * 1103515245u + 12345u;
+        stapler_refresh_failed(&r, now, 0, 0, seed);
+        TEST_ASSERT_GREATER_OR_EQUAL_UINT32(CONFIG_STAPLER_RETRY_MIN_S, r.last_delay_s);
+        TEST_ASSERT_LESS_OR_EQUAL_UINT32(CONFIG_STAPLER_RETRY_MAX_S, r.last_delay_s);
+        if (i < 3) {
+            /* The cap doubles: min, 2 min, 4 min. */
+            TEST_ASSERT_LESS_OR_EQUAL_UINT32(CONFIG_STAPLER_RETRY_MIN_S << i, r.last_delay_s);
+        }
+        distinct += r.last_delay_s != last;
+        last = r.last_delay_s;
+    }
+    TEST_ASSERT_GREATER_THAN_UINT32(20, distinct); /* jittered, not a fixed interval */
+}
+
+static void test_failures_rotate_through_the_urls_and_success_stays(void)
+{
+    stapler_refresh_t r;
+
+    stapler_refresh_init(&r, 3);
+    TEST_ASSERT_EQUAL_UINT(0, r.url_index);
+    stapler_refresh_failed(&r, 0, 0, 0, 1);
+    TEST_ASSERT_EQUAL_UINT(1, r.url_index);
+    stapler_refresh_failed(&r, 0, 0, 0, 1);
+    TEST_ASSERT_EQUAL_UINT(2, r.url_index);
+    stapler_refresh_failed(&r, 0, 0, 0, 1);
+    TEST_ASSERT_EQUAL_UINT(0, r.url_index);
+    stapler_refresh_failed(&r, 0, 0, 0, 1);
+    stapler_refresh_succeeded(&r);
+    TEST_ASSERT_EQUAL_UINT(1, r.url_index);
+    TEST_ASSERT_EQUAL_UINT32(0, r.failures);
+}
+
+static void test_window_end_is_clamped_to_the_certificates(void)
+{
+    TEST_ASSERT_EQUAL_INT64(1000 + 7 * DAY, stapler_refresh_window_end(1000, 1, 1000 + 7 * DAY, 0, 0));
+    TEST_ASSERT_EQUAL_INT64(5000, stapler_refresh_window_end(1000, 1, 1000 + 7 * DAY, 5000, 0));
+    TEST_ASSERT_EQUAL_INT64(4000, stapler_refresh_window_end(1000, 1, 1000 + 7 * DAY, 5000, 4000));
+    TEST_ASSERT_EQUAL_INT64(1000 + CONFIG_STAPLER_MAX_AGE_WITHOUT_NEXT_UPDATE_S,
+                            stapler_refresh_window_end(1000, 0, 0, 0, 0));
+}
+
+/* A thousand gateways booting at the same second, each with a valid cached staple. */
+static void test_a_fleet_booting_together_spreads_its_first_fetches(void)
+{
+    enum { DEVICES = 1000, BUCKET_S = 10 };
+    static unsigned buckets[CONFIG_STAPLER_BOOT_JITTER_S / BUCKET_S + 1];
+    const int64_t now = 1800000000;
+    uint32_t seed = 99;
+    unsigned i, worst = 0;
+    stapler_refresh_t r;
+
+    memset(buckets, 0, sizeof(buckets));
+    for (i = 0; i < DEVICES; i++) {
+        uint64_t at;
+
+        stapler_refresh_init(&r, 1);
+        stapler_refresh_set_staple(&r, 1, now - DAY, now + 6 * DAY, now, 0);
+        seed = seed * 1664525u + 1013904223u;
+        stapler_refresh_boot(&r, now, 0, seed);
+        at = stapler_refresh_next_ms(&r, now, 0);
+        /* Not due for days by the healthy schedule: the jitter does not pull it earlier. */
+        TEST_ASSERT_GREATER_OR_EQUAL_UINT64((uint64_t) (2 * DAY) * 1000u, at);
+        /* Due now (the refresh point passed while powered off): spread over the jitter. */
+        stapler_refresh_set_staple(&r, 1, now - 6 * DAY, now + DAY, now, 0);
+        stapler_refresh_boot(&r, now, 0, seed);
+        at = stapler_refresh_next_ms(&r, now, 0) / 1000u;
+        TEST_ASSERT_LESS_OR_EQUAL_UINT64(CONFIG_STAPLER_BOOT_JITTER_S, at);
+        buckets[at / BUCKET_S]++;
+    }
+    for (i = 0; i < sizeof(buckets) / sizeof(buckets[0]); i++) {
+        worst = buckets[i] > worst ? buckets[i] : worst;
+    }
+    printf("fleet of %d booting together: at most %u first fetches in any %d s\n", DEVICES, worst, BUCKET_S);
+    TEST_ASSERT_LESS_OR_EQUAL_UINT(3 * DEVICES * BUCKET_S / CONFIG_STAPLER_BOOT_JITTER_S, worst);
+
+    /* Without a valid staple there is nothing to protect: fetch at once. */
+    stapler_refresh_init(&r, 1);
+    stapler_refresh_boot(&r, now, 0, 12345);
+    TEST_ASSERT_EQUAL_UINT64(0, stapler_refresh_next_ms(&r, now, 0));
+}
+
+int main(void)
+{
+    UNITY_BEGIN();
+    RUN_TEST(test_healthy_seven_day_windows_for_ninety_days);
+    RUN_TEST(test_healthy_ten_minute_windows_for_two_days);
+    RUN_TEST(test_outage_shorter_than_the_remaining_validity_is_invisible);
+    RUN_TEST(test_outage_longer_than_validity_recovers_soon_after);
+    RUN_TEST(test_retries_get_urgent_near_expiry);
+    RUN_TEST(test_wall_clock_stepping_back_does_not_postpone_the_refresh);
+    RUN_TEST(test_wall_clock_stepping_forward_fetches_now_and_does_not_spin);
+    RUN_TEST(test_retry_after_is_honoured_unless_the_staple_would_expire);
+    RUN_TEST(test_backoff_grows_with_full_jitter_within_bounds);
+    RUN_TEST(test_failures_rotate_through_the_urls_and_success_stays);
+    RUN_TEST(test_window_end_is_clamped_to_the_certificates);
+    RUN_TEST(test_a_fleet_booting_together_spreads_its_first_fetches);
+    return UNITY_END();
+}

@@ -8,6 +8,13 @@
 #include "stapler/cert.h"
 #include "stapler/error.h"
 
+static void stapler_agent_emit(stapler_agent_t *agent, unsigned identity, stapler_event_t event)
+{
+    if (agent->event != NULL) {
+        agent->event(agent->event_context, identity, event);
+    }
+}
+
 static void stapler_agent_log(const stapler_agent_t *agent, stapler_log_level_t level, const char *line)
 {
     if ((int) level <= CONFIG_STAPLER_LOG_LEVEL && agent->port->log != NULL) {
@@ -64,6 +71,7 @@ static const mbedtls_x509_crt *stapler_agent_issuer(const stapler_identity_t *id
  * and the no-rollback rule still hold. */
 static int stapler_agent_judge(stapler_agent_t *agent, stapler_identity_t *id,
                                const unsigned char *der, size_t length,
+                               const unsigned char *nonce, size_t nonce_len,
                                stapler_ocsp_result_t *result, int64_t *produced_at)
 {
     stapler_ocsp_response_t response;
@@ -76,6 +84,8 @@ static int stapler_agent_judge(stapler_agent_t *agent, stapler_identity_t *id,
         return ret;
     }
     stapler_ocsp_policy_init(&policy, now);
+    policy.nonce = nonce_len > 0 ? nonce : NULL;
+    policy.nonce_len = nonce_len;
     if (!trusted && response.response_status == STAPLER_OCSP_SUCCESSFUL) {
         stapler_ocsp_single_t single;
 
@@ -125,9 +135,11 @@ static int stapler_agent_parse(stapler_agent_t *agent, stapler_identity_t *id,
 }
 
 /* Take a verified response as the identity's current one (copying it if needed). */
-static void stapler_agent_adopt(stapler_identity_t *id, const unsigned char *der, size_t length,
+static void stapler_agent_adopt(stapler_agent_t *agent, stapler_identity_t *id,
+                                const unsigned char *der, size_t length,
                                 const stapler_ocsp_result_t *result, int64_t produced_at)
 {
+    int64_t now;
     if (der != id->staple) {
         memmove(id->staple, der, length);
     }
@@ -137,11 +149,20 @@ static void stapler_agent_adopt(stapler_identity_t *id, const unsigned char *der
     id->single.serial = NULL;
     id->single.serial_len = 0;
     id->produced_at = produced_at;
+    id->responder_not_after = result->responder_not_after;
+    id->expiring_reported = 0;
     if (result->single.cert_status == STAPLER_OCSP_REVOKED) {
         id->state = STAPLER_IDENTITY_REVOKED;
     } else {
         id->state = STAPLER_IDENTITY_SERVING;
     }
+    /* The healthy schedule follows the new response's window. */
+    now = stapler_agent_now(agent, NULL);
+    stapler_refresh_set_staple(&id->refresh, 1, id->single.this_update,
+                               stapler_refresh_window_end(id->single.this_update, id->single.has_next_update,
+                                                          id->single.next_update, id->cert_not_after,
+                                                          id->responder_not_after),
+                               now, agent->port->monotonic_ms(agent->port->context));
 }
 
 static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t *id)
@@ -165,13 +186,13 @@ static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t
         stapler_agent_log(agent, STAPLER_LOG_INFO, "cached staple is for a replaced certificate: not used");
         return;
     }
-    ret = stapler_agent_judge(agent, id, id->staple, length, &result, &produced_at);
+    ret = stapler_agent_judge(agent, id, id->staple, length, NULL, 0, &result, &produced_at);
     if (ret != 0 || result.single.cert_status == STAPLER_OCSP_UNKNOWN) {
         id->last_error = ret != 0 ? ret : STAPLER_ERR_AGENT_STATUS_UNKNOWN;
         stapler_agent_log(agent, STAPLER_LOG_WARNING, "cached staple no longer verifies: not used");
         return;
     }
-    stapler_agent_adopt(id, id->staple, length, &result, produced_at);
+    stapler_agent_adopt(agent, id, id->staple, length, &result, produced_at);
 }
 
 int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
@@ -215,12 +236,20 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
             id->last_error = ret;
             continue;
         }
-        if (cred->url.length == 0 && stapler_cert_ocsp_url(&id->chain, 0, &url, &url_len) != 0) {
+        while (stapler_cert_ocsp_url(&id->chain, id->aia_urls, &url, &url_len) == 0) {
+            id->aia_urls++;
+        }
+        if (cred->url.length == 0 && id->aia_urls == 0) {
             /* Normal since CAs such as Let's Encrypt stopped OCSP: nothing to do, no noise. */
             id->state = STAPLER_IDENTITY_NOT_APPLICABLE;
             continue;
         }
         id->state = STAPLER_IDENTITY_NO_STAPLE;
+        id->cert_not_after = stapler_ocsp_x509_time(&id->chain.valid_to);
+        if (id->cert_not_after == INT64_MIN) {
+            id->cert_not_after = 0;
+        }
+        stapler_refresh_init(&id->refresh, id->aia_urls + (cred->url.length != 0 ? 1u : 0u));
         ret = stapler_ring_mount(&id->ring, &port->flash, port->context,
                                  STAPLER_CREDENTIAL_AREA_SIZE + i * STAPLER_IDENTITY_AREA_SIZE,
                                  STAPLER_LEAF_RING_SIZE, (uint8_t) i, 0);
@@ -230,11 +259,25 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
         }
         stapler_agent_load_cached(agent, id);
     }
+    /* First fetches: at once where nothing valid is cached, spread out where it is. */
+    for (i = 0; i < agent->identity_count; i++) {
+        stapler_identity_t *id = &agent->identity[i];
+        uint32_t random = 0;
+
+        if (id->state == STAPLER_IDENTITY_UNUSED || id->state == STAPLER_IDENTITY_NOT_APPLICABLE) {
+            continue;
+        }
+        if (port->entropy != NULL) {
+            (void) port->entropy(port->context, &random, sizeof(random));
+        }
+        stapler_refresh_boot(&id->refresh, stapler_agent_now(agent, NULL),
+                             port->monotonic_ms(port->context), random);
+    }
     return 0;
 }
 
-int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigned char *der,
-                        size_t length)
+static int stapler_agent_take(stapler_agent_t *agent, unsigned identity, const unsigned char *der,
+                              size_t length, const unsigned char *nonce, size_t nonce_len)
 {
     stapler_identity_t *id;
     stapler_ocsp_result_t result;
@@ -252,7 +295,7 @@ int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigne
         ret = STAPLER_ERR_CACHE_TOO_LARGE;
         goto rejected;
     }
-    ret = stapler_agent_judge(agent, id, der, length, &result, &produced_at);
+    ret = stapler_agent_judge(agent, id, der, length, nonce, nonce_len, &result, &produced_at);
     if (ret != 0) {
         goto rejected;
     }
@@ -267,9 +310,11 @@ int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigne
         ret = STAPLER_ERR_AGENT_NOT_NEWER;
         goto rejected;
     }
-    stapler_agent_adopt(id, der, length, &result, produced_at);
+    stapler_agent_adopt(agent, id, der, length, &result, produced_at);
     id->offers_accepted++;
     id->last_error = 0;
+    stapler_agent_emit(agent, identity,
+                       id->state == STAPLER_IDENTITY_REVOKED ? STAPLER_EVENT_REVOKED : STAPLER_EVENT_RENEWED);
     /* Persist. A revoked response too: after a reboot the old good one must not come back. */
     ret = stapler_ring_append(&id->ring, id->staple, id->staple_len, id->fingerprint);
     if (ret != 0) {
@@ -281,6 +326,147 @@ int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigne
 rejected:
     id->offers_rejected++;
     id->last_error = ret;
+    return ret;
+}
+
+int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigned char *der,
+                        size_t length)
+{
+    return stapler_agent_take(agent, identity, der, length, NULL, 0);
+}
+
+void stapler_agent_set_event_handler(stapler_agent_t *agent, stapler_event_fn event, void *context)
+{
+    agent->event = event;
+    agent->event_context = context;
+}
+
+static int stapler_agent_fetchable(const stapler_identity_t *id)
+{
+    return id->state == STAPLER_IDENTITY_NO_STAPLE || id->state == STAPLER_IDENTITY_SERVING ||
+           id->state == STAPLER_IDENTITY_REVOKED;
+}
+
+int stapler_agent_poll(stapler_agent_t *agent, unsigned *identity, uint32_t *wait_ms)
+{
+    const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
+    const int64_t now = stapler_agent_now(agent, NULL);
+    uint64_t earliest = now_ms + 86400000u;
+    unsigned i;
+
+    for (i = 0; i < agent->identity_count; i++) {
+        const stapler_identity_t *id = &agent->identity[i];
+        uint64_t at;
+
+        if (!stapler_agent_fetchable(id)) {
+            continue;
+        }
+        at = stapler_refresh_next_ms(&id->refresh, now, now_ms);
+        if (at <= now_ms) {
+            *identity = i;
+            return 1;
+        }
+        if (at < earliest) {
+            earliest = at;
+        }
+    }
+    *wait_ms = (uint32_t) (earliest - now_ms);
+    return 0;
+}
+
+int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *url, size_t url_size,
+                               unsigned char *request, size_t request_size, size_t *request_len)
+{
+    stapler_identity_t *id;
+    const stapler_identity_credentials_t *cred;
+    const char *aia;
+    size_t length;
+    int ret;
+
+    if (agent == NULL || url == NULL || request == NULL || request_len == NULL ||
+        identity >= agent->identity_count || !stapler_agent_fetchable(&agent->identity[identity])) {
+        return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
+    id = &agent->identity[identity];
+    cred = &agent->credentials.identity[identity];
+    if (id->refresh.url_index < id->aia_urls) {
+        ret = stapler_cert_ocsp_url(&id->chain, id->refresh.url_index, &aia, &length);
+        if (ret != 0) {
+            return ret;
+        }
+        if (length + 1 > url_size) {
+            return STAPLER_ERR_BUFFER_TOO_SMALL;
+        }
+        memcpy(url, aia, length);
+    } else {
+        length = cred->url.length;
+        if (length + 1 > url_size) {
+            return STAPLER_ERR_BUFFER_TOO_SMALL;
+        }
+        ret = agent->port->flash.read(agent->port->context, cred->url.offset, url, length);
+        if (ret != 0) {
+            return ret;
+        }
+    }
+    url[length] = '\0';
+    id->nonce_len = 0;
+    if (STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE)) {
+#if defined(CONFIG_STAPLER_OCSP_NONCE_LEN)
+        id->nonce_len = CONFIG_STAPLER_OCSP_NONCE_LEN;
+#endif
+        ret = agent->port->entropy(agent->port->context, id->nonce, id->nonce_len);
+        if (ret != 0) {
+            id->nonce_len = 0;
+            return ret;
+        }
+    }
+    return stapler_ocsp_request_write(&id->chain, stapler_agent_issuer(id),
+                                      STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256)
+                                          ? STAPLER_OCSP_CERTID_SHA256 : STAPLER_OCSP_CERTID_SHA1,
+                                      id->nonce_len > 0 ? id->nonce : NULL, id->nonce_len,
+                                      request, request_size, request_len);
+}
+
+int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int error,
+                             const unsigned char *der, size_t length, uint32_t retry_after_s)
+{
+    stapler_identity_t *id;
+    int ret = error;
+    uint32_t random = 0;
+
+    if (agent == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    id = &agent->identity[identity];
+    if (ret == 0) {
+        ret = der != NULL ? stapler_agent_take(agent, identity, der, length, id->nonce, id->nonce_len)
+                          : STAPLER_ERR_INVALID_ARGUMENT;
+    } else {
+        id->last_error = ret;
+    }
+    id->nonce_len = 0;
+    if (ret == 0) {
+        id->fetches_ok++;
+        stapler_refresh_succeeded(&id->refresh);
+        return 0;
+    }
+    id->fetches_failed++;
+    if (agent->port->entropy != NULL) {
+        (void) agent->port->entropy(agent->port->context, &random, sizeof(random));
+    }
+    stapler_refresh_failed(&id->refresh, stapler_agent_now(agent, NULL),
+                           agent->port->monotonic_ms(agent->port->context), retry_after_s, random);
+    stapler_agent_emit(agent, identity, STAPLER_EVENT_FAILED);
+    {
+        /* The staple's last quarter has begun and fetching does not work: say so, once. */
+        const int64_t now = stapler_agent_now(agent, NULL);
+        const int64_t window = id->refresh.end - id->refresh.this_update;
+        if (id->state == STAPLER_IDENTITY_SERVING && !id->expiring_reported && window > 0 &&
+            id->refresh.end - now < window / 4) {
+            id->expiring_reported = 1;
+            stapler_agent_emit(agent, identity, STAPLER_EVENT_EXPIRING);
+        }
+    }
     return ret;
 }
 
@@ -336,6 +522,14 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     status->state = id->state;
     status->now = stapler_agent_now(agent, &status->time_trusted);
     status->last_error = id->last_error;
+    status->consecutive_failures = id->refresh.failures;
+    status->fetches_ok = id->fetches_ok;
+    status->fetches_failed = id->fetches_failed;
+    if (stapler_agent_fetchable(id)) {
+        const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
+        const uint64_t at = stapler_refresh_next_ms(&id->refresh, status->now, now_ms);
+        status->next_attempt_in = at > now_ms ? (int64_t) ((at - now_ms) / 1000u) : 0;
+    }
     if (id->staple_len > 0) {
         status->cert_status = id->single.cert_status;
         status->this_update = id->single.this_update;

@@ -155,7 +155,7 @@ int stapler_ocsp_time_parse(const unsigned char *text, size_t len, int64_t *seco
     return stapler_civil_to_seconds(year, month, day, hour, minute, second, seconds);
 }
 
-static int64_t stapler_x509_time_seconds(const mbedtls_x509_time *t)
+int64_t stapler_ocsp_x509_time(const mbedtls_x509_time *t)
 {
     int64_t seconds = 0;
 
@@ -1063,8 +1063,8 @@ static int stapler_check_delegate(mbedtls_x509_crt *delegate, const mbedtls_x509
     if (ret != 0) {
         return ret;
     }
-    if (stapler_x509_time_seconds(&delegate->valid_from) > policy->now + (int64_t) policy->clock_skew ||
-        stapler_x509_time_seconds(&delegate->valid_to) + (int64_t) policy->clock_skew < policy->now) {
+    if (stapler_ocsp_x509_time(&delegate->valid_from) > policy->now + (int64_t) policy->clock_skew ||
+        stapler_ocsp_x509_time(&delegate->valid_to) + (int64_t) policy->clock_skew < policy->now) {
         return STAPLER_ERR_OCSP_RESPONDER_CERT_EXPIRED;
     }
     return 0;
@@ -1072,7 +1072,8 @@ static int stapler_check_delegate(mbedtls_x509_crt *delegate, const mbedtls_x509
 
 static int stapler_check_signer(const stapler_ocsp_response_t *response,
                                 const mbedtls_x509_crt *issuer,
-                                const stapler_ocsp_policy_t *policy, int *delegated)
+                                const stapler_ocsp_policy_t *policy, int *delegated,
+                                int64_t *signer_not_after)
 {
     unsigned char *p;
     const unsigned char *end;
@@ -1080,6 +1081,7 @@ static int stapler_check_signer(const stapler_ocsp_response_t *response,
 
     *delegated = 0;
     if (stapler_responder_is(response, issuer)) {
+        *signer_not_after = stapler_ocsp_x509_time(&issuer->valid_to);
         return stapler_verify_signature(&response->sig_alg, &response->sig_params, response->tbs,
                                         response->tbs_len, response->signature,
                                         response->signature_len,
@@ -1106,6 +1108,7 @@ static int stapler_check_signer(const stapler_ocsp_response_t *response,
                                                         : STAPLER_ERR_OCSP_MALFORMED;
         }
         if (stapler_responder_is(response, &delegate)) {
+            *signer_not_after = stapler_ocsp_x509_time(&delegate.valid_to);
             ret = stapler_check_delegate(&delegate, issuer, policy);
             if (ret == 0) {
                 ret = stapler_verify_signature(&response->sig_alg, &response->sig_params,
@@ -1147,7 +1150,11 @@ int stapler_ocsp_response_verify(const stapler_ocsp_response_t *response,
         return ret;
     }
     result->found = 1;
-    ret = stapler_check_signer(response, issuer, policy, &result->signer_delegated);
+    ret = stapler_check_signer(response, issuer, policy, &result->signer_delegated,
+                               &result->responder_not_after);
+    if (result->responder_not_after == INT64_MIN) {
+        result->responder_not_after = 0;
+    }
     if (ret != 0) {
         return ret;
     }

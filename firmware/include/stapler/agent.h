@@ -27,6 +27,7 @@
 #include "stapler/config.h"
 #include "stapler/credentials.h"
 #include "stapler/ocsp.h"
+#include "stapler/refresh.h"
 #include "stapler/ring.h"
 #include "stapler_port.h"
 
@@ -57,7 +58,28 @@ typedef struct {
     int last_error;                          /**< 0 or the newest error */
     uint32_t offers_accepted;
     uint32_t offers_rejected;
+    /* Refreshing */
+    stapler_refresh_t refresh;               /**< when to fetch, and from which URL */
+    unsigned aia_urls;                       /**< OCSP URLs in the certificate's AIA */
+    int64_t cert_not_after;                  /**< the device certificate's notAfter (UTC s) */
+    int64_t responder_not_after;             /**< of the held response's signer, or 0 */
+    unsigned char nonce[STAPLER_OCSP_NONCE_MAX]; /**< of the request in flight */
+    size_t nonce_len;
+    int expiring_reported;                   /**< the EXPIRING event was raised for this staple */
+    uint32_t fetches_ok;                     /**< fetches whose response was accepted */
+    uint32_t fetches_failed;                 /**< fetches that failed or were refused */
 } stapler_identity_t;
+
+/** What the agent tells the application about (stapler_agent_set_event_handler()). */
+typedef enum {
+    STAPLER_EVENT_RENEWED = 1,   /**< a newer verified good response is being served */
+    STAPLER_EVENT_REVOKED,       /**< the responder says the certificate is revoked */
+    STAPLER_EVENT_EXPIRING,      /**< fetches keep failing and the staple's last quarter began */
+    STAPLER_EVENT_FAILED,        /**< a fetch failed (reason: the identity's last error) */
+} stapler_event_t;
+
+/** Event callback: called from within agent calls; must not call back into the agent. */
+typedef void (*stapler_event_fn)(void *context, unsigned identity, stapler_event_t event);
 
 /** The agent. Allocate statically; nothing to free. */
 typedef struct {
@@ -67,6 +89,8 @@ typedef struct {
     stapler_identity_t identity[STAPLER_MAX_IDENTITIES];
     int64_t time_floor;                      /**< newest verified producedAt seen (UTC s) */
     uint64_t floor_monotonic_ms;             /**< monotonic time when the floor was set */
+    stapler_event_fn event;                  /**< optional */
+    void *event_context;
 } stapler_agent_t;
 
 /** A snapshot for status displays and logs. */
@@ -80,6 +104,9 @@ typedef struct {
     int last_error;
     int64_t now;                             /**< the time used */
     int time_trusted;
+    uint32_t consecutive_failures;
+    int64_t next_attempt_in;                 /**< seconds until the next fetch (0: now) */
+    uint32_t fetches_ok, fetches_failed;
 } stapler_identity_status_t;
 
 /**
@@ -110,6 +137,36 @@ int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsign
 
 /** \brief Fill \p status for an identity. \return 0 or STAPLER_ERR_INVALID_ARGUMENT. */
 int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_identity_status_t *status);
+
+/** \brief Receive events (optional). */
+void stapler_agent_set_event_handler(stapler_agent_t *agent, stapler_event_fn event, void *context);
+
+/**
+ * \brief What should be fetched now. The main loop calls it whenever it wakes.
+ * \param identity  Receives the identity to fetch for, when one is due.
+ * \param wait_ms   Receives how long nothing is due (at most a day), when none is.
+ * \return 1 when a fetch for *identity is due now, 0 when not.
+ */
+int stapler_agent_poll(stapler_agent_t *agent, unsigned *identity, uint32_t *wait_ms);
+
+/**
+ * \brief The responder URL (NUL-terminated) and the DER request for a due fetch: the
+ *        identity's current URL in rotation (its AIA URLs, then the override).
+ * \return 0; STAPLER_ERR_AGENT_NO_IDENTITY; STAPLER_ERR_BUFFER_TOO_SMALL; a port error
+ *         (entropy for the nonce).
+ */
+int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *url, size_t url_size,
+                               unsigned char *request, size_t request_size, size_t *request_len);
+
+/**
+ * \brief The fetch for \p identity ended. \p error is 0 when a response body arrived (then
+ *        \p der / \p length), else the fetcher's error; \p retry_after_s is the responder's
+ *        Retry-After or 0. The response goes through the same checks as
+ *        stapler_agent_offer() (plus the nonce, if one was sent), and the schedule moves on.
+ * \return 0 when a response was accepted, else why not.
+ */
+int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int error,
+                             const unsigned char *der, size_t length, uint32_t retry_after_s);
 
 /** \brief The time the agent judges validity at, and whether it is trusted wall time. */
 int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted);

@@ -114,6 +114,8 @@ typedef struct {
     stapler_ocsp_single_t single;     /**< our certificate's SingleResponse */
     int found;                        /**< 1 once a matching SingleResponse was found */
     int signer_delegated;             /**< 1: signed by a delegated responder certificate */
+    int64_t responder_not_after;      /**< notAfter of the certificate whose key signed (the
+                                           issuer's or the delegate's), UTC s; 0 if unknown */
 } stapler_ocsp_result_t;
 
 /**
@@ -202,6 +204,12 @@ const char *stapler_ocsp_response_status_name(int status);
  *        the epoch. \return 0 or STAPLER_ERR_OCSP_MALFORMED.
  */
 int stapler_ocsp_time_parse(const unsigned char *text, size_t len, int64_t *seconds);
+
+/**
+ * \brief A certificate time (Mbed TLS's parsed notBefore/notAfter) in seconds since the
+ *        epoch; INT64_MIN if it is not a valid date.
+ */
+int64_t stapler_ocsp_x509_time(const mbedtls_x509_time *t);
 
 #ifdef __cplusplus
 }

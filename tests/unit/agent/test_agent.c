@@ -260,6 +260,112 @@ static void test_corrupt_cache_is_ignored_and_reported(void)
     TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_NO_STAPLE, agent.identity[0].state);
 }
 
+static unsigned events[8];
+
+static void on_event(void *context, unsigned identity, stapler_event_t event)
+{
+    (void) context;
+    TEST_ASSERT_EQUAL_UINT(0, identity);
+    events[event]++;
+}
+
+static void test_first_boot_fetches_at_once_from_the_aia_url_with_openssls_request(void)
+{
+    unsigned char request[STAPLER_OCSP_REQUEST_MAX];
+    char url[300];
+    size_t request_len;
+    unsigned identity = 99;
+    uint32_t wait;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(1, stapler_agent_poll(&agent, &identity, &wait));
+    TEST_ASSERT_EQUAL_UINT(0, identity);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
+                                                        sizeof(request), &request_len));
+    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
+    load(2, "req-rsa.der");
+    TEST_ASSERT_EQUAL_size_t(der_len[2], request_len);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], request, request_len);
+}
+
+static void test_a_successful_fetch_schedules_the_next_at_half_the_window(void)
+{
+    stapler_identity_status_t status;
+    unsigned identity;
+    uint32_t wait = 0;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    memset(events, 0, sizeof(events));
+    stapler_agent_set_event_handler(&agent, on_event, NULL);
+    load(2, "good-rsa-byname.der");
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_done(&agent, 0, 0, der[2], der_len[2], 0));
+    TEST_ASSERT_EQUAL_UINT(1, events[STAPLER_EVENT_RENEWED]);
+    TEST_ASSERT_TRUE(serving());
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_poll(&agent, &identity, &wait));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    /* 7-day window, refresh at half: 3.5 days after thisUpdate (now is thisUpdate + 60 s). */
+    TEST_ASSERT_INT64_WITHIN(2, (int64_t) (7 * 86400 / 2) - 60, status.next_attempt_in);
+    /* poll() never sleeps longer than a day, so the main loop looks again. */
+    TEST_ASSERT_EQUAL_UINT32(86400u * 1000u, wait);
+    TEST_ASSERT_EQUAL_UINT32(1, status.fetches_ok);
+}
+
+static void test_a_failed_fetch_backs_off_and_moves_to_the_next_url(void)
+{
+    stapler_credential_input_t in;
+    unsigned char request[STAPLER_OCSP_REQUEST_MAX];
+    char url[300];
+    size_t length, request_len;
+    unsigned identity;
+    uint32_t wait = 0;
+
+    /* The certificate's AIA URL, then an override. */
+    load(0, "leaf-rsa.der");
+    load(1, "ca-rsa.der");
+    memset(&in, 0, sizeof(in));
+    in.chain_length = 1;
+    in.chain[0] = der[0];
+    in.chain_len[0] = der_len[0];
+    in.issuer = der[1];
+    in.issuer_len = der_len[1];
+    in.url = "http://127.0.0.1:9999/backup";
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(&in, 1, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
+    boot();
+    memset(events, 0, sizeof(events));
+    stapler_agent_set_event_handler(&agent, on_event, NULL);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL,
+                          stapler_agent_fetch_done(&agent, 0, STAPLER_ERR_OCSP_UNSUCCESSFUL, NULL, 0, 0));
+    TEST_ASSERT_EQUAL_UINT(1, events[STAPLER_EVENT_FAILED]);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_poll(&agent, &identity, &wait));
+    TEST_ASSERT_GREATER_OR_EQUAL_UINT32(CONFIG_STAPLER_RETRY_MIN_S * 1000u, wait);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
+                                                        sizeof(request), &request_len));
+    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:9999/backup", url);
+    /* A refused response counts as a failure too, and rotates back to the AIA URL. */
+    monotonic += (uint64_t) wait;
+    load(2, "tampered-signature.der");
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_BAD_SIGNATURE, stapler_agent_fetch_done(&agent, 0, 0, der[2], der_len[2], 0));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
+                                                        sizeof(request), &request_len));
+    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
+    TEST_ASSERT_EQUAL_UINT32(2, agent.identity[0].refresh.failures);
+}
+
+static void test_a_reboot_with_a_valid_cache_does_not_fetch_at_once(void)
+{
+    unsigned identity;
+    uint32_t wait = 0;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_poll(&agent, &identity, &wait));
+    TEST_ASSERT_GREATER_THAN_UINT32(86400u * 1000u / 2, wait); /* the healthy schedule, days away */
+}
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -276,5 +382,9 @@ int main(void)
     RUN_TEST(test_a_staple_for_a_replaced_certificate_is_not_used);
     RUN_TEST(test_a_certificate_without_ocsp_is_not_applicable);
     RUN_TEST(test_corrupt_cache_is_ignored_and_reported);
+    RUN_TEST(test_first_boot_fetches_at_once_from_the_aia_url_with_openssls_request);
+    RUN_TEST(test_a_successful_fetch_schedules_the_next_at_half_the_window);
+    RUN_TEST(test_a_failed_fetch_backs_off_and_moves_to_the_next_url);
+    RUN_TEST(test_a_reboot_with_a_valid_cache_does_not_fetch_at_once);
     return UNITY_END();
 }

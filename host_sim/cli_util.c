@@ -38,3 +38,44 @@ const char *stapler_sim_format_time(int64_t seconds, char *buf, size_t size)
     }
     return buf;
 }
+
+long stapler_sim_read_file(const char *path, unsigned char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int too_large;
+
+    if (f == NULL) {
+        fprintf(stderr, "stapler-sim: cannot open '%s'\n", path);
+        return -1;
+    }
+    n = fread(buf, 1, size - 1, f);
+    too_large = n == size - 1 && fgetc(f) != EOF;
+    fclose(f);
+    if (too_large) {
+        fprintf(stderr, "stapler-sim: '%s' is larger than %zu bytes\n", path, size - 1);
+        return -2;
+    }
+    buf[n] = '\0';
+    return (long) n;
+}
+
+int stapler_sim_load_certificates(mbedtls_x509_crt *crt, const char *path, const char *what)
+{
+    static unsigned char buf[65536];
+    long n = stapler_sim_read_file(path, buf, sizeof(buf));
+    int ret;
+
+    if (n < 0) {
+        return -1;
+    }
+    /* mbedtls_x509_crt_parse() takes PEM with its NUL, or DER. */
+    ret = mbedtls_x509_crt_parse(crt, buf, strstr((const char *) buf, "-----BEGIN") != NULL
+                                               ? (size_t) n + 1 : (size_t) n);
+    if (ret != 0) {
+        fprintf(stderr, "stapler-sim: %s '%s' is not a PEM or DER X.509 certificate "
+                        "(Mbed TLS error -0x%04x)\n", what, path, (unsigned) -ret);
+        return -1;
+    }
+    return 0;
+}

@@ -47,53 +47,6 @@ enum {
     EXIT_NOT_VERIFIED = 7,
 };
 
-/* Read a whole file into buf (at most size - 1 bytes, NUL-terminated for PEM parsing).
- * Returns the length, or -1 with a message (-2 when larger than size - 1). */
-static long read_file(const char *path, unsigned char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-
-    if (f == NULL) {
-        fprintf(stderr, "stapler-sim: cannot open '%s'\n", path);
-        return -1;
-    }
-    n = fread(buf, 1, size - 1, f);
-    if (n == size - 1 && fgetc(f) != EOF) {
-        fclose(f);
-        return -2;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return (long) n;
-}
-
-/* A certificate in PEM or DER. */
-static int load_certificate(mbedtls_x509_crt *crt, const char *path, const char *what)
-{
-    static unsigned char buf[16384];
-    long n = read_file(path, buf, sizeof(buf));
-    int ret;
-
-    if (n == -2) {
-        fprintf(stderr, "stapler-sim: %s '%s' is larger than %zu bytes: not a certificate\n",
-                what, path, sizeof(buf) - 1);
-        return -1;
-    }
-    if (n < 0) {
-        return -1;
-    }
-    /* mbedtls_x509_crt_parse() takes PEM with its NUL, or DER. */
-    ret = mbedtls_x509_crt_parse(crt, buf, strstr((const char *) buf, "-----BEGIN") != NULL
-                                               ? (size_t) n + 1 : (size_t) n);
-    if (ret != 0) {
-        fprintf(stderr, "stapler-sim: %s '%s' is not a PEM or DER X.509 certificate "
-                        "(Mbed TLS error -0x%04x)\n", what, path, (unsigned) -ret);
-        return -1;
-    }
-    return 0;
-}
-
 static void print_hex(FILE *out, const unsigned char *p, size_t len)
 {
     size_t i;
@@ -187,8 +140,8 @@ int stapler_sim_command_request(int argc, char **argv)
     use_nonce = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE) || options[3].value != NULL;
     mbedtls_x509_crt_init(&cert);
     mbedtls_x509_crt_init(&issuer);
-    if (load_certificate(&cert, options[0].value, "certificate") != 0 ||
-        load_certificate(&issuer, options[1].value, "issuer certificate") != 0) {
+    if (stapler_sim_load_certificates(&cert, options[0].value, "certificate") != 0 ||
+        stapler_sim_load_certificates(&issuer, options[1].value, "issuer certificate") != 0) {
         goto exit;
     }
     if (options[5].value != NULL) {
@@ -400,12 +353,12 @@ int stapler_sim_command_inspect(int argc, char **argv)
 
     mbedtls_x509_crt_init(&cert);
     mbedtls_x509_crt_init(&issuer);
-    if (load_certificate(&cert, options[1].value, "certificate") != 0 ||
-        load_certificate(&issuer, options[2].value, "issuer certificate") != 0) {
+    if (stapler_sim_load_certificates(&cert, options[1].value, "certificate") != 0 ||
+        stapler_sim_load_certificates(&issuer, options[2].value, "issuer certificate") != 0) {
         goto exit;
     }
     in.cert = &cert;
-    der_len = read_file(options[0].value, der, sizeof(der));
+    der_len = stapler_sim_read_file(options[0].value, der, sizeof(der));
     if (der_len == -1) {
         goto exit;
     }

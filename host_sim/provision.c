@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "provision.h"
+#include "cli_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,39 +52,6 @@ static int random_bytes(void *context, unsigned char *out, size_t len)
     return getrandom(out, len, 0) == (ssize_t) len ? 0 : -1;
 }
 
-static long read_whole(const char *path, unsigned char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-
-    if (f == NULL) {
-        fprintf(stderr, "stapler-sim provision: cannot open '%s'\n", path);
-        return -1;
-    }
-    n = fread(buf, 1, size - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return (long) n;
-}
-
-static int load_certificates(mbedtls_x509_crt *crt, const char *path, const char *what)
-{
-    static unsigned char buf[65536];
-    long n = read_whole(path, buf, sizeof(buf));
-    int ret;
-
-    if (n < 0) {
-        return -1;
-    }
-    ret = mbedtls_x509_crt_parse(crt, buf, strstr((char *) buf, "-----BEGIN") != NULL ? (size_t) n + 1 : (size_t) n);
-    if (ret != 0) {
-        fprintf(stderr, "stapler-sim provision: %s '%s' is not a PEM or DER certificate (-0x%04x)\n",
-                what, path, (unsigned) -ret);
-        return -1;
-    }
-    return 0;
-}
-
 /* A private key file (PEM or DER) to DER, checked against the device certificate. */
 static int load_key(identity_material_t *m, const char *path)
 {
@@ -94,7 +62,7 @@ static int load_key(identity_material_t *m, const char *path)
     };
     static unsigned char buf[16384];
     mbedtls_pk_context key;
-    long n = read_whole(path, buf, sizeof(buf));
+    long n = stapler_sim_read_file(path, buf, sizeof(buf));
     size_t i;
     int ret = -1;
 
@@ -151,8 +119,8 @@ static int check_identity(identity_material_t *m, const identity_args_t *a, unsi
     size_t url_len;
     char subject[256];
 
-    if (load_certificates(&m->chain, a->cert, "certificate chain") != 0 ||
-        load_certificates(&m->issuer, a->issuer, "issuer certificate") != 0) {
+    if (stapler_sim_load_certificates(&m->chain, a->cert, "certificate chain") != 0 ||
+        stapler_sim_load_certificates(&m->issuer, a->issuer, "issuer certificate") != 0) {
         return -1;
     }
     memset(in, 0, sizeof(*in));

@@ -39,8 +39,9 @@ static void load(int slot, const char *name)
     der_len[slot] = (size_t) n;
 }
 
-/* Write a credential store for one identity (chain = `leaf`, issuer = `issuer`). */
-static void provision(const char *leaf, const char *issuer)
+/* Write a credential store for one identity (chain = `leaf`, issuer = `issuer`, and an
+ * optional responder URL override). */
+static void provision_with_url(const char *leaf, const char *issuer, const char *url)
 {
     stapler_credential_input_t in;
     size_t length;
@@ -53,8 +54,14 @@ static void provision(const char *leaf, const char *issuer)
     in.chain_len[0] = der_len[0];
     in.issuer = der[1];
     in.issuer_len = der_len[1];
+    in.url = url;
     memset(memory, 0xFF, STAPLER_CREDENTIAL_AREA_SIZE);
     TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(&in, 1, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
+}
+
+static void provision(const char *leaf, const char *issuer)
+{
+    provision_with_url(leaf, issuer, NULL);
 }
 
 static int offer(const char *name)
@@ -314,24 +321,14 @@ static void test_a_successful_fetch_schedules_the_next_at_half_the_window(void)
 
 static void test_a_failed_fetch_backs_off_and_moves_to_the_next_url(void)
 {
-    stapler_credential_input_t in;
     unsigned char request[STAPLER_OCSP_REQUEST_MAX];
     char url[300];
-    size_t length, request_len;
+    size_t request_len;
     unsigned identity;
     uint32_t wait = 0;
 
     /* The certificate's AIA URL, then an override. */
-    load(0, "leaf-rsa.der");
-    load(1, "ca-rsa.der");
-    memset(&in, 0, sizeof(in));
-    in.chain_length = 1;
-    in.chain[0] = der[0];
-    in.chain_len[0] = der_len[0];
-    in.issuer = der[1];
-    in.issuer_len = der_len[1];
-    in.url = "http://127.0.0.1:9999/backup";
-    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(&in, 1, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
+    provision_with_url("leaf-rsa.der", "ca-rsa.der", "http://127.0.0.1:9999/backup");
     boot();
     memset(events, 0, sizeof(events));
     stapler_agent_set_event_handler(&agent, on_event, NULL);

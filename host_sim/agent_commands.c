@@ -161,11 +161,17 @@ int stapler_sim_command_status(int argc, char **argv)
             } else {
                 printf("\"next_update\":null,");
             }
-            printf("\"remaining_s\":%lld,", (long long) status.remaining);
+            printf("\"remaining_s\":%lld,\"consecutive_failures\":%u,\"next_attempt_in_s\":%lld,"
+                   "\"fetches_ok\":%u,\"fetches_failed\":%u,",
+                   (long long) status.remaining, (unsigned) status.consecutive_failures,
+                   (long long) status.next_attempt_in, (unsigned) status.fetches_ok,
+                   (unsigned) status.fetches_failed);
             if (status.last_error != 0) {
-                printf("\"last_error\":\"%s\"}", stapler_error_slug(status.last_error));
+                /* The messages are plain ASCII without quotes or backslashes. */
+                printf("\"last_error\":\"%s\",\"last_error_message\":\"%s\"}",
+                       stapler_error_slug(status.last_error), stapler_error_message(status.last_error));
             } else {
-                printf("\"last_error\":null}");
+                printf("\"last_error\":null,\"last_error_message\":null}");
             }
         } else {
             printf("identity %u: %s%s\n", id, state_name(status.state),
@@ -180,6 +186,10 @@ int stapler_sim_command_status(int argc, char **argv)
             if (status.last_error != 0) {
                 printf("  last error: %s: %s\n", stapler_error_slug(status.last_error),
                        stapler_error_message(status.last_error));
+            }
+            if (status.state != STAPLER_IDENTITY_NOT_APPLICABLE && status.state != STAPLER_IDENTITY_UNUSED) {
+                printf("  next fetch in %lld s; %u consecutive failures\n",
+                       (long long) status.next_attempt_in, (unsigned) status.consecutive_failures);
             }
         }
     }

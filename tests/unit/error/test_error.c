@@ -53,6 +53,18 @@ static void test_every_failure_says_what_to_do(void)
     }
 }
 
+static void test_messages_are_plain_ascii_safe_to_embed_in_json(void)
+{
+    size_t i;
+    const char *c;
+
+    for (i = 0; i < CODE_COUNT; i++) {
+        for (c = stapler_error_message(all_codes[i]); *c != '\0'; c++) {
+            TEST_ASSERT_TRUE(*c >= 0x20 && *c < 0x7F && *c != '"' && *c != '\\');
+        }
+    }
+}
+
 static void test_arena_exhaustion_names_the_option_to_change(void)
 {
     TEST_ASSERT_NOT_NULL(strstr(stapler_error_message(STAPLER_ERR_NO_MEMORY),
@@ -91,6 +103,7 @@ int main(void)
     UNITY_BEGIN();
     RUN_TEST(test_every_code_has_a_distinct_name);
     RUN_TEST(test_every_failure_says_what_to_do);
+    RUN_TEST(test_messages_are_plain_ascii_safe_to_embed_in_json);
     RUN_TEST(test_arena_exhaustion_names_the_option_to_change);
     RUN_TEST(test_every_code_has_a_distinct_snake_case_slug);
     RUN_TEST(test_unknown_codes_are_reported_as_unknown);

@@ -162,10 +162,15 @@ int stapler_sim_command_status(int argc, char **argv)
                 printf("\"next_update\":null,");
             }
             printf("\"remaining_s\":%lld,\"consecutive_failures\":%u,\"next_attempt_in_s\":%lld,"
-                   "\"fetches_ok\":%u,\"fetches_failed\":%u,",
+                   "\"fetches_ok\":%u,\"fetches_failed\":%u,\"fetches_by_class\":{",
                    (long long) status.remaining, (unsigned) status.consecutive_failures,
                    (long long) status.next_attempt_in, (unsigned) status.fetches_ok,
                    (unsigned) status.fetches_failed);
+            for (i = 0; i < STAPLER_FETCH_CLASSES; i++) {
+                printf("%s\"%s\":%u", i ? "," : "", stapler_agent_fetch_class_name((stapler_fetch_class_t) i),
+                       (unsigned) status.fetches_by_class[i]);
+            }
+            printf("},");
             if (status.last_error != 0) {
                 /* The messages are plain ASCII without quotes or backslashes. */
                 printf("\"last_error\":\"%s\",\"last_error_message\":\"%s\"}",

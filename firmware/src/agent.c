@@ -427,6 +427,35 @@ int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *
                                       request, request_size, request_len);
 }
 
+stapler_fetch_class_t stapler_agent_fetch_class(int result)
+{
+    if (result == 0) {
+        return STAPLER_FETCH_ACCEPTED;
+    }
+    switch (result) {
+        case STAPLER_ERR_AGENT_NOT_NEWER: return STAPLER_FETCH_NOT_NEWER;
+        case STAPLER_ERR_OCSP_UNSUCCESSFUL: return STAPLER_FETCH_RESPONDER_ERROR;
+        case STAPLER_ERR_AGENT_STATUS_UNKNOWN: return STAPLER_FETCH_UNKNOWN_STATUS;
+        default: break;
+    }
+    if (result <= -0x0100 && result > -0x0200) {
+        return STAPLER_FETCH_INVALID;      /* the codec refused the response */
+    }
+    if (result <= -0x1000 && result > -0x2000) {
+        return STAPLER_FETCH_TRANSPORT;    /* port errors pass through unchanged */
+    }
+    return STAPLER_FETCH_OTHER;
+}
+
+const char *stapler_agent_fetch_class_name(stapler_fetch_class_t fetch_class)
+{
+    static const char *const names[STAPLER_FETCH_CLASSES] = {
+        "accepted", "not_newer", "responder_error", "unknown_status", "invalid", "transport", "other",
+    };
+
+    return (unsigned) fetch_class < STAPLER_FETCH_CLASSES ? names[fetch_class] : "other";
+}
+
 int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int error,
                              const unsigned char *der, size_t length, uint32_t retry_after_s)
 {
@@ -445,7 +474,10 @@ int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int erro
         id->last_error = ret;
     }
     id->nonce_len = 0;
+    id->fetches_by_class[stapler_agent_fetch_class(ret)]++;
+    id->last_attempt = stapler_agent_now(agent, NULL);
     if (ret == 0) {
+        id->last_success = id->last_attempt;
         id->fetches_ok++;
         stapler_refresh_succeeded(&id->refresh);
         return 0;
@@ -525,6 +557,9 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     status->consecutive_failures = id->refresh.failures;
     status->fetches_ok = id->fetches_ok;
     status->fetches_failed = id->fetches_failed;
+    memcpy(status->fetches_by_class, id->fetches_by_class, sizeof(status->fetches_by_class));
+    status->last_attempt = id->last_attempt;
+    status->last_success = id->last_success;
     if (stapler_agent_fetchable(id)) {
         const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
         const uint64_t at = stapler_refresh_next_ms(&id->refresh, status->now, now_ms);

@@ -44,6 +44,18 @@ typedef enum {
     STAPLER_IDENTITY_REVOKED,           /**< the responder says revoked: not serving good */
 } stapler_identity_state_t;
 
+/** Result classes of fetches, for counters (stapler_agent_fetch_class()). */
+typedef enum {
+    STAPLER_FETCH_ACCEPTED = 0,      /**< a newer verified response was taken */
+    STAPLER_FETCH_NOT_NEWER,         /**< valid, but not newer than the one held */
+    STAPLER_FETCH_RESPONDER_ERROR,   /**< responseStatus tryLater, unauthorized, ... */
+    STAPLER_FETCH_UNKNOWN_STATUS,    /**< the responder says "unknown" */
+    STAPLER_FETCH_INVALID,           /**< malformed, bad signature, wrong signer, stale, ... */
+    STAPLER_FETCH_TRANSPORT,         /**< the platform's network failed (port error codes) */
+    STAPLER_FETCH_OTHER,             /**< anything else */
+    STAPLER_FETCH_CLASSES
+} stapler_fetch_class_t;
+
 /** One identity. Read it through stapler_agent_status(); fields are the agent's. */
 typedef struct {
     int state;                               /**< stapler_identity_state_t */
@@ -68,7 +80,16 @@ typedef struct {
     int expiring_reported;                   /**< the EXPIRING event was raised for this staple */
     uint32_t fetches_ok;                     /**< fetches whose response was accepted */
     uint32_t fetches_failed;                 /**< fetches that failed or were refused */
+    uint32_t fetches_by_class[STAPLER_FETCH_CLASSES];            /**< indexed by stapler_fetch_class_t */
+    int64_t last_attempt;                    /**< when the last fetch ended (agent time), or 0 */
+    int64_t last_success;                    /**< when a fetch last succeeded, or 0 */
 } stapler_identity_t;
+
+/** \brief The result class of a fetch's outcome (0 or an error code). */
+stapler_fetch_class_t stapler_agent_fetch_class(int result);
+
+/** \brief Stable snake_case name of a fetch class, for status output. */
+const char *stapler_agent_fetch_class_name(stapler_fetch_class_t fetch_class);
 
 /** What the agent tells the application about (stapler_agent_set_event_handler()). */
 typedef enum {
@@ -107,6 +128,8 @@ typedef struct {
     uint32_t consecutive_failures;
     int64_t next_attempt_in;                 /**< seconds until the next fetch (0: now) */
     uint32_t fetches_ok, fetches_failed;
+    uint32_t fetches_by_class[STAPLER_FETCH_CLASSES];            /**< indexed by stapler_fetch_class_t */
+    int64_t last_attempt, last_success;      /**< agent time, or 0 for never */
 } stapler_identity_status_t;
 
 /**

@@ -348,6 +348,24 @@ static void test_a_failed_fetch_backs_off_and_moves_to_the_next_url(void)
                                                         sizeof(request), &request_len));
     TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
     TEST_ASSERT_EQUAL_UINT32(2, agent.identity[0].refresh.failures);
+    /* Counted by class; attempts timed, no success yet. */
+    TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].fetches_by_class[STAPLER_FETCH_RESPONDER_ERROR]);
+    TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].fetches_by_class[STAPLER_FETCH_INVALID]);
+    TEST_ASSERT_EQUAL_INT64(wall, agent.identity[0].last_attempt);
+    TEST_ASSERT_EQUAL_INT64(0, agent.identity[0].last_success);
+}
+
+static void test_fetch_classes(void)
+{
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_ACCEPTED, stapler_agent_fetch_class(0));
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_NOT_NEWER, stapler_agent_fetch_class(STAPLER_ERR_AGENT_NOT_NEWER));
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_RESPONDER_ERROR, stapler_agent_fetch_class(STAPLER_ERR_OCSP_UNSUCCESSFUL));
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_UNKNOWN_STATUS, stapler_agent_fetch_class(STAPLER_ERR_AGENT_STATUS_UNKNOWN));
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_INVALID, stapler_agent_fetch_class(STAPLER_ERR_OCSP_BAD_SIGNATURE));
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_INVALID, stapler_agent_fetch_class(STAPLER_ERR_OCSP_EXPIRED));
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_TRANSPORT, stapler_agent_fetch_class(STAPLER_PORT_ERR_IO));
+    TEST_ASSERT_EQUAL_INT(STAPLER_FETCH_OTHER, stapler_agent_fetch_class(STAPLER_ERR_NO_MEMORY));
+    TEST_ASSERT_EQUAL_STRING("responder_error", stapler_agent_fetch_class_name(STAPLER_FETCH_RESPONDER_ERROR));
 }
 
 static void test_a_reboot_with_a_valid_cache_does_not_fetch_at_once(void)
@@ -383,5 +401,6 @@ int main(void)
     RUN_TEST(test_a_successful_fetch_schedules_the_next_at_half_the_window);
     RUN_TEST(test_a_failed_fetch_backs_off_and_moves_to_the_next_url);
     RUN_TEST(test_a_reboot_with_a_valid_cache_does_not_fetch_at_once);
+    RUN_TEST(test_fetch_classes);
     return UNITY_END();
 }

@@ -145,7 +145,8 @@ static void stapler_agent_adopt(stapler_agent_t *agent, stapler_identity_t *id,
     }
     id->staple_len = length;
     id->single = result->single;
-    /* The serial points into the DER: re-point it at our copy's same place. */
+    /* The serial points into the offered DER, which need not outlive this call: drop it
+     * (nothing after verification needs it). */
     id->single.serial = NULL;
     id->single.serial_len = 0;
     id->produced_at = produced_at;

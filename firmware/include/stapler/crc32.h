@@ -13,7 +13,7 @@
 
 /**
  * \brief Continue a CRC-32 over \p len more bytes. stapler_crc32_update(0, "123456789", 9)
- *        is 0xCBF43926. Table-free (bitwise) to keep 1 KiB of table out of flash.
+ *        is 0xCBF43926. Computed bit by bit, with no lookup table, to keep 1 KiB out of flash.
  */
 uint32_t stapler_crc32_update(uint32_t crc, const void *data, size_t len);
 

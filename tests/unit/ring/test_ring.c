@@ -7,6 +7,7 @@
 #include "unity.h"
 
 #include "stapler/config.h"
+#include "stapler/crc32.h"
 #include "stapler/error.h"
 #include "stapler/ring.h"
 #include "stapler_flash_sim.h"
@@ -67,6 +68,17 @@ void setUp(void)
 }
 
 void tearDown(void) {}
+
+/* docs/SPEC.md says the records' CRC is zlib's CRC-32: the standard check value, and the
+ * same result whether computed in one call or in pieces. */
+static void test_crc32_is_the_ieee_crc_zlib_computes(void)
+{
+    const char *check = "123456789";
+
+    TEST_ASSERT_EQUAL_HEX32(0xCBF43926u, stapler_crc32_update(STAPLER_CRC32_INIT, check, 9));
+    TEST_ASSERT_EQUAL_HEX32(0xCBF43926u, stapler_crc32_update(stapler_crc32_update(STAPLER_CRC32_INIT, check, 4), check + 4, 5));
+    TEST_ASSERT_EQUAL_HEX32(0u, stapler_crc32_update(STAPLER_CRC32_INIT, check, 0));
+}
 
 static void test_empty_flash_mounts_empty(void)
 {
@@ -298,6 +310,7 @@ static void test_wear_one_year_of_hourly_refreshes(void)
 int main(void)
 {
     UNITY_BEGIN();
+    RUN_TEST(test_crc32_is_the_ieee_crc_zlib_computes);
     RUN_TEST(test_empty_flash_mounts_empty);
     RUN_TEST(test_append_survives_remount);
     RUN_TEST(test_identical_append_writes_nothing);

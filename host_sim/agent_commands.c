@@ -170,7 +170,8 @@ int stapler_sim_command_status(int argc, char **argv)
                 printf("%s\"%s\":%u", i ? "," : "", stapler_agent_fetch_class_name((stapler_fetch_class_t) i),
                        (unsigned) status.fetches_by_class[i]);
             }
-            printf("},");
+            printf("},\"handshakes_stapled\":%u,\"handshakes_unstapled\":%u,",
+                   (unsigned) status.handshakes_stapled, (unsigned) status.handshakes_unstapled);
             if (status.last_error != 0) {
                 /* The messages are plain ASCII without quotes or backslashes. */
                 printf("\"last_error\":\"%s\",\"last_error_message\":\"%s\"}",

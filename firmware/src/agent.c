@@ -514,15 +514,10 @@ static int stapler_agent_fresh(const stapler_identity_t *id, int64_t now)
     return now <= end;
 }
 
-int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
-                         size_t *length)
+/* The staple to serve now, if any; counts nothing. */
+static int stapler_agent_pick(stapler_agent_t *agent, stapler_identity_t *id,
+                              const unsigned char **der, size_t *length)
 {
-    stapler_identity_t *id;
-
-    if (agent == NULL || der == NULL || length == NULL || identity >= agent->identity_count) {
-        return STAPLER_ERR_INVALID_ARGUMENT;
-    }
-    id = &agent->identity[identity];
     if (id->state == STAPLER_IDENTITY_REVOKED && !STAPLER_IS_ENABLED(CONFIG_STAPLER_STAPLE_REVOKED)) {
         return STAPLER_ERR_AGENT_NO_STAPLE;
     }
@@ -540,6 +535,25 @@ int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsign
     return 0;
 }
 
+int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
+                         size_t *length)
+{
+    stapler_identity_t *id;
+    int ret;
+
+    if (agent == NULL || der == NULL || length == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    id = &agent->identity[identity];
+    ret = stapler_agent_pick(agent, id, der, length);
+    if (ret == 0) {
+        id->handshakes_stapled++;
+    } else {
+        id->handshakes_unstapled++;
+    }
+    return ret;
+}
+
 int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_identity_status_t *status)
 {
     const unsigned char *der;
@@ -551,7 +565,7 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     }
     id = &agent->identity[identity];
     memset(status, 0, sizeof(*status));
-    status->serving = stapler_agent_staple(agent, identity, &der, &length) == 0;
+    status->serving = stapler_agent_pick(agent, &agent->identity[identity], &der, &length) == 0;
     status->state = id->state;
     status->now = stapler_agent_now(agent, &status->time_trusted);
     status->last_error = id->last_error;
@@ -561,6 +575,8 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     memcpy(status->fetches_by_class, id->fetches_by_class, sizeof(status->fetches_by_class));
     status->last_attempt = id->last_attempt;
     status->last_success = id->last_success;
+    status->handshakes_stapled = id->handshakes_stapled;
+    status->handshakes_unstapled = id->handshakes_unstapled;
     if (stapler_agent_fetchable(id)) {
         const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
         const uint64_t at = stapler_refresh_next_ms(&id->refresh, status->now, now_ms);

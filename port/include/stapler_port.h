@@ -24,6 +24,22 @@ extern "C" {
 /** No entropy available now. */
 #define STAPLER_PORT_ERR_NO_ENTROPY (-0x1003)
 
+/* Transport errors (stapler_port_transport_t). Each is a distinct fetch class in status. */
+/** The host name did not resolve (NXDOMAIN, no DNS server, DNS timeout). */
+#define STAPLER_PORT_ERR_DNS (-0x1010)
+/** The connection was refused (RST to the SYN, ICMP unreachable). */
+#define STAPLER_PORT_ERR_REFUSED (-0x1011)
+/** The connection was reset or aborted after it was open. */
+#define STAPLER_PORT_ERR_RESET (-0x1012)
+/** No connection slot or buffer left in the stack (static pools exhausted). */
+#define STAPLER_PORT_ERR_NO_RESOURCES (-0x1013)
+/** No route, no address yet, or the link is down. */
+#define STAPLER_PORT_ERR_UNREACHABLE (-0x1014)
+/** recv(): the peer closed its side and every byte has been read (end of stream). */
+#define STAPLER_PORT_ERR_CLOSED (-0x1015)
+/** The stack gave up on the connection (retransmissions or SYN retries exhausted). */
+#define STAPLER_PORT_ERR_TIMEOUT (-0x1016)
+
 /** Log levels, as CONFIG_STAPLER_LOG_LEVEL counts them. */
 typedef enum {
     STAPLER_LOG_ERROR = 1,
@@ -51,6 +67,45 @@ typedef struct {
     int (*erase)(void *context, uint32_t offset);
 } stapler_port_flash_t;
 
+/**
+ * A non-blocking, event-driven TCP transport (one implementation: port/lwip over lwIP's
+ * raw/altcp API). The network stack runs in the platform's main loop; these functions only
+ * start work or hand over what has already happened, and never wait. The main loop steps
+ * the core after the stack has processed input or timers, and again when the core's own
+ * wait expires (stapler_agent_step()), so the core sees every event promptly.
+ *
+ * A connection is a small integer >= 0 chosen by the platform. Timeouts of the HTTP
+ * exchange (connect, idle, total) are the core's, from monotonic_ms(); the stack's own
+ * timers (DNS retries, TCP retransmission) are the platform's.
+ */
+typedef struct {
+    /**
+     * Start connecting to \p host (a DNS name or an IPv4/IPv6 literal, without brackets)
+     * on TCP \p port. DNS resolution and the handshake go on in the background.
+     * \return a connection >= 0, or STAPLER_PORT_ERR_NO_RESOURCES / _UNREACHABLE at once.
+     */
+    int (*connect)(void *context, const char *host, uint16_t port);
+    /**
+     * Where the connection stands: 0 while resolving or connecting, 1 once open, or why it
+     * failed (STAPLER_PORT_ERR_DNS, _REFUSED, _RESET, _TIMEOUT, _UNREACHABLE, ...).
+     */
+    int (*status)(void *context, int connection);
+    /**
+     * Queue up to \p len bytes for sending on an open connection.
+     * \return bytes taken (0 when the send buffer is full: try again on a later step), or
+     *         an error.
+     */
+    int (*send)(void *context, int connection, const void *data, size_t len);
+    /**
+     * Take up to \p len received bytes.
+     * \return bytes copied (> 0); 0 when nothing has arrived yet; STAPLER_PORT_ERR_CLOSED
+     *         once the peer has closed and everything was read; or another error.
+     */
+    int (*recv)(void *context, int connection, void *buffer, size_t len);
+    /** Close the connection (abort it if it is not open) and forget it. Never fails. */
+    void (*close)(void *context, int connection);
+} stapler_port_transport_t;
+
 /** The platform. All function pointers are required unless marked optional. */
 typedef struct {
     void *context; /**< passed to every function; owned by the platform */
@@ -72,6 +127,10 @@ typedef struct {
 
     /** Flash region for the credential store and the staple cache. */
     stapler_port_flash_t flash;
+
+    /** Optional: the network. Without it (all NULL) the agent never fetches by itself;
+     *  responses can still be given to it with stapler_agent_offer(). */
+    stapler_port_transport_t transport;
 
     /** Optional: one log line (no newline, NUL-terminated, valid only during the call). */
     void (*log)(void *context, stapler_log_level_t level, const char *line);

@@ -83,6 +83,8 @@ typedef struct {
     uint32_t fetches_by_class[STAPLER_FETCH_CLASSES];            /**< indexed by stapler_fetch_class_t */
     int64_t last_attempt;                    /**< when the last fetch ended (agent time), or 0 */
     int64_t last_success;                    /**< when a fetch last succeeded, or 0 */
+    uint32_t handshakes_stapled;             /**< stapler_agent_staple() calls that gave one */
+    uint32_t handshakes_unstapled;           /**< ... that had none to give */
 } stapler_identity_t;
 
 /** \brief The result class of a fetch's outcome (0 or an error code). */
@@ -130,6 +132,7 @@ typedef struct {
     uint32_t fetches_ok, fetches_failed;
     uint32_t fetches_by_class[STAPLER_FETCH_CLASSES];            /**< indexed by stapler_fetch_class_t */
     int64_t last_attempt, last_success;      /**< agent time, or 0 for never */
+    uint32_t handshakes_stapled, handshakes_unstapled;
 } stapler_identity_status_t;
 
 /**
@@ -151,7 +154,8 @@ int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigne
                         size_t length);
 
 /**
- * \brief The staple to send for an identity now: a pointer into the agent's buffer.
+ * \brief The staple to send for an identity now: a pointer into the agent's buffer. The TLS
+ *        glue calls it once per handshake; it counts stapled and unstapled handshakes.
  * \return 0 with \p der / \p length set; STAPLER_ERR_AGENT_NO_STAPLE when there is none
  *         valid (never an expired or revoked one).
  */

@@ -129,6 +129,25 @@ static void test_first_boot_has_no_staple_then_a_verified_offer_is_served(void)
     TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], p, n);
 }
 
+static void test_handshakes_are_counted_stapled_or_not_and_status_does_not_count(void)
+{
+    const unsigned char *p;
+    size_t n;
+    stapler_identity_status_t st;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NO_STAPLE, stapler_agent_staple(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_UINT32(2, st.handshakes_stapled);
+    TEST_ASSERT_EQUAL_UINT32(1, st.handshakes_unstapled);
+    TEST_ASSERT_EQUAL_INT(1, st.serving);
+}
+
 static void test_after_reboot_the_cached_staple_is_served_before_any_network(void)
 {
     provision("leaf-rsa.der", "ca-rsa.der");
@@ -386,6 +405,7 @@ int main(void)
     UNITY_BEGIN();
     RUN_TEST(test_unprovisioned_device_says_so);
     RUN_TEST(test_first_boot_has_no_staple_then_a_verified_offer_is_served);
+    RUN_TEST(test_handshakes_are_counted_stapled_or_not_and_status_does_not_count);
     RUN_TEST(test_after_reboot_the_cached_staple_is_served_before_any_network);
     RUN_TEST(test_an_expired_cached_staple_is_not_served);
     RUN_TEST(test_no_rollback_only_strictly_newer_replaces);

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "stapler_port.h"
+
 typedef struct {
     int code;
     const char *name;
@@ -53,6 +55,31 @@ static const stapler_error_slug_t stapler_error_slugs[] = {
     { STAPLER_ERR_AGENT_STATUS_UNKNOWN, "status_unknown" },
     { STAPLER_ERR_AGENT_CERT_CHANGED, "certificate_changed" },
     { STAPLER_ERR_AGENT_NO_IDENTITY, "no_such_identity" },
+    { STAPLER_ERR_HTTP_URL, "bad_url" },
+    { STAPLER_ERR_HTTP_SCHEME, "unsupported_url_scheme" },
+    { STAPLER_ERR_HTTP_MALFORMED, "http_malformed" },
+    { STAPLER_ERR_HTTP_HEADERS_TOO_LARGE, "http_headers_too_large" },
+    { STAPLER_ERR_HTTP_CLIENT_ERROR, "http_client_error" },
+    { STAPLER_ERR_HTTP_SERVER_ERROR, "http_server_error" },
+    { STAPLER_ERR_HTTP_REDIRECT, "http_redirect" },
+    { STAPLER_ERR_HTTP_UNEXPECTED_STATUS, "http_unexpected_status" },
+    { STAPLER_ERR_HTTP_CONTENT_TYPE, "wrong_content_type" },
+    { STAPLER_ERR_HTTP_TOO_LARGE, "body_too_large" },
+    { STAPLER_ERR_HTTP_TRUNCATED, "truncated" },
+    { STAPLER_ERR_HTTP_CONNECT_TIMEOUT, "connect_timeout" },
+    { STAPLER_ERR_HTTP_IDLE_TIMEOUT, "idle_timeout" },
+    { STAPLER_ERR_HTTP_TOTAL_TIMEOUT, "total_timeout" },
+    { STAPLER_ERR_HTTP_TRANSFER_CODING, "unsupported_transfer_coding" },
+    { STAPLER_PORT_ERR_IO, "port_io" },
+    { STAPLER_PORT_ERR_RANGE, "port_range" },
+    { STAPLER_PORT_ERR_NO_ENTROPY, "no_entropy" },
+    { STAPLER_PORT_ERR_DNS, "dns" },
+    { STAPLER_PORT_ERR_REFUSED, "connection_refused" },
+    { STAPLER_PORT_ERR_RESET, "connection_reset" },
+    { STAPLER_PORT_ERR_NO_RESOURCES, "network_no_resources" },
+    { STAPLER_PORT_ERR_UNREACHABLE, "network_unreachable" },
+    { STAPLER_PORT_ERR_CLOSED, "connection_closed" },
+    { STAPLER_PORT_ERR_TIMEOUT, "tcp_timeout" },
 };
 
 static const stapler_error_entry_t stapler_error_table[] = {
@@ -160,6 +187,78 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_AGENT_NO_IDENTITY, "STAPLER_ERR_AGENT_NO_IDENTITY",
       "no such identity, or it has no OCSP responder (no URL in the certificate and no "
       "override): provision it with --url if it needs stapling" },
+    { STAPLER_ERR_HTTP_URL, "STAPLER_ERR_HTTP_URL",
+      "the responder URL is not of the form http://host[:port][/path] (or holds spaces or "
+      "control characters): fix the certificate's AIA or the provisioned --url override" },
+    { STAPLER_ERR_HTTP_SCHEME, "STAPLER_ERR_HTTP_SCHEME",
+      "the responder URL is not plain http:// (OCSP is served over http, RFC 6960 A.1): "
+      "provision an http:// URL override" },
+    { STAPLER_ERR_HTTP_MALFORMED, "STAPLER_ERR_HTTP_MALFORMED",
+      "the responder's answer is not a well-formed HTTP/1.x response (bad status line, "
+      "header or chunk framing): check the URL points at an OCSP responder" },
+    { STAPLER_ERR_HTTP_HEADERS_TOO_LARGE, "STAPLER_ERR_HTTP_HEADERS_TOO_LARGE",
+      "the responder sent more header data than an OCSP answer ever needs: it is not an "
+      "OCSP responder, or something in between is misbehaving" },
+    { STAPLER_ERR_HTTP_CLIENT_ERROR, "STAPLER_ERR_HTTP_CLIENT_ERROR",
+      "the responder refused the request with HTTP 4xx (403: access denied, 404: wrong path, "
+      "400: bad request): check the responder URL; the last good staple is kept" },
+    { STAPLER_ERR_HTTP_SERVER_ERROR, "STAPLER_ERR_HTTP_SERVER_ERROR",
+      "the responder failed with HTTP 5xx: it is down or overloaded; retrying with backoff "
+      "(honouring Retry-After) and keeping the last good staple" },
+    { STAPLER_ERR_HTTP_REDIRECT, "STAPLER_ERR_HTTP_REDIRECT",
+      "the responder redirected elsewhere: update the URL override to the new location, or "
+      "allow redirects with CONFIG_STAPLER_HTTP_MAX_REDIRECTS" },
+    { STAPLER_ERR_HTTP_UNEXPECTED_STATUS, "STAPLER_ERR_HTTP_UNEXPECTED_STATUS",
+      "the responder answered with an HTTP status other than 200 that carries no OCSP "
+      "response: check the responder URL" },
+    { STAPLER_ERR_HTTP_CONTENT_TYPE, "STAPLER_ERR_HTTP_CONTENT_TYPE",
+      "the responder answered 200 but not with application/ocsp-response (often an HTML "
+      "error or login page from a proxy or a moved site): check the URL and any proxy" },
+    { STAPLER_ERR_HTTP_TOO_LARGE, "STAPLER_ERR_HTTP_TOO_LARGE",
+      "the response body is larger than CONFIG_STAPLER_RESPONSE_MAX: it was not read; raise "
+      "the limit if the responder really sends responses this large" },
+    { STAPLER_ERR_HTTP_TRUNCATED, "STAPLER_ERR_HTTP_TRUNCATED",
+      "the connection ended before the whole response arrived: a network or responder "
+      "problem; retrying with backoff" },
+    { STAPLER_ERR_HTTP_CONNECT_TIMEOUT, "STAPLER_ERR_HTTP_CONNECT_TIMEOUT",
+      "resolving and connecting to the responder took longer than "
+      "CONFIG_STAPLER_HTTP_CONNECT_TIMEOUT_MS: check the network, DNS and any proxy" },
+    { STAPLER_ERR_HTTP_IDLE_TIMEOUT, "STAPLER_ERR_HTTP_IDLE_TIMEOUT",
+      "the responder went silent for longer than CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS: it is "
+      "hanging or overloaded; retrying with backoff" },
+    { STAPLER_ERR_HTTP_TOTAL_TIMEOUT, "STAPLER_ERR_HTTP_TOTAL_TIMEOUT",
+      "the fetch took longer than CONFIG_STAPLER_HTTP_TOTAL_TIMEOUT_MS (a responder dripping "
+      "data slowly): retrying with backoff" },
+    { STAPLER_ERR_HTTP_TRANSFER_CODING, "STAPLER_ERR_HTTP_TRANSFER_CODING",
+      "the responder used a transfer coding other than chunked (Stapler does not ask for "
+      "compression): check for a misconfigured proxy or responder" },
+    { STAPLER_PORT_ERR_IO, "STAPLER_PORT_ERR_IO",
+      "the platform port reported an input/output failure: see the port's log" },
+    { STAPLER_PORT_ERR_RANGE, "STAPLER_PORT_ERR_RANGE",
+      "the platform port was asked for a flash range outside its region: the flash layout "
+      "does not match the port's geometry" },
+    { STAPLER_PORT_ERR_NO_ENTROPY, "STAPLER_PORT_ERR_NO_ENTROPY",
+      "the platform has no entropy available now: check the TRNG driver" },
+    { STAPLER_PORT_ERR_DNS, "STAPLER_PORT_ERR_DNS",
+      "the responder's host name did not resolve: check the DNS server and the URL (or use "
+      "a proxy)" },
+    { STAPLER_PORT_ERR_REFUSED, "STAPLER_PORT_ERR_REFUSED",
+      "the responder refused the connection: nothing listens on that host and port; check "
+      "the URL's port" },
+    { STAPLER_PORT_ERR_RESET, "STAPLER_PORT_ERR_RESET",
+      "the connection was reset by the responder or the network: retrying with backoff" },
+    { STAPLER_PORT_ERR_NO_RESOURCES, "STAPLER_PORT_ERR_NO_RESOURCES",
+      "the network stack has no free connection or buffer: raise lwIP's MEMP_NUM_TCP_PCB or "
+      "pool sizes" },
+    { STAPLER_PORT_ERR_UNREACHABLE, "STAPLER_PORT_ERR_UNREACHABLE",
+      "the network is unreachable (no address, no route or link down): check the "
+      "interface and DHCP" },
+    { STAPLER_PORT_ERR_CLOSED, "STAPLER_PORT_ERR_CLOSED",
+      "the peer closed the connection (end of stream): reported only if a response was "
+      "incomplete" },
+    { STAPLER_PORT_ERR_TIMEOUT, "STAPLER_PORT_ERR_TIMEOUT",
+      "the network stack gave up on the connection (no answer to retransmissions): the "
+      "responder or the path to it is down" },
 };
 
 static const stapler_error_entry_t *stapler_error_find(int err)

@@ -10,7 +10,8 @@
  *          -0x0100..-0x01FF  OCSP codec
  *          -0x0200..-0x02FF  credential store and staple cache
  *          -0x0300..-0x03FF  refresh engine and fetch
- *          -0x0400..-0x04FF  TLS stapling
+ *          -0x0400..-0x04FF  HTTP client
+ *          -0x0500..-0x05FF  TLS stapling
  *          -0x1000..-0x1FFF  port (platform) errors, passed through
  */
 #ifndef STAPLER_ERROR_H
@@ -62,6 +63,22 @@ typedef enum {
     STAPLER_ERR_AGENT_STATUS_UNKNOWN = -0x0303, /**< Responder says "unknown": last good kept. */
     STAPLER_ERR_AGENT_CERT_CHANGED = -0x0304,  /**< Cached staple is for a replaced certificate. */
     STAPLER_ERR_AGENT_NO_IDENTITY = -0x0305,   /**< Identity not provisioned or nothing to fetch. */
+    /* HTTP client */
+    STAPLER_ERR_HTTP_URL = -0x0401,            /**< Responder URL is not http://host[:port]/path. */
+    STAPLER_ERR_HTTP_SCHEME = -0x0402,         /**< Responder URL is not http:// (https, ...). */
+    STAPLER_ERR_HTTP_MALFORMED = -0x0403,      /**< Not an HTTP/1.x response, or bad framing. */
+    STAPLER_ERR_HTTP_HEADERS_TOO_LARGE = -0x0404, /**< Response headers over the limit. */
+    STAPLER_ERR_HTTP_CLIENT_ERROR = -0x0405,   /**< HTTP 4xx (400, 403, 404, ...). */
+    STAPLER_ERR_HTTP_SERVER_ERROR = -0x0406,   /**< HTTP 5xx (500, 503, ...). */
+    STAPLER_ERR_HTTP_REDIRECT = -0x0407,       /**< HTTP 3xx not followed. */
+    STAPLER_ERR_HTTP_UNEXPECTED_STATUS = -0x0408, /**< Another status than 200 (e.g. 204). */
+    STAPLER_ERR_HTTP_CONTENT_TYPE = -0x0409,   /**< 200 but not application/ocsp-response. */
+    STAPLER_ERR_HTTP_TOO_LARGE = -0x040A,      /**< Body over CONFIG_STAPLER_RESPONSE_MAX. */
+    STAPLER_ERR_HTTP_TRUNCATED = -0x040B,      /**< Connection closed before the body ended. */
+    STAPLER_ERR_HTTP_CONNECT_TIMEOUT = -0x040C, /**< DNS and connect took too long. */
+    STAPLER_ERR_HTTP_IDLE_TIMEOUT = -0x040D,   /**< The responder went silent. */
+    STAPLER_ERR_HTTP_TOTAL_TIMEOUT = -0x040E,  /**< The whole fetch took too long. */
+    STAPLER_ERR_HTTP_TRANSFER_CODING = -0x040F, /**< A transfer coding other than chunked. */
 } stapler_err_t;
 
 /**

@@ -12,3 +12,4 @@ unsigned char stapler_ram_ring[sizeof(stapler_ring_t)];
 unsigned char stapler_ram_credentials[sizeof(stapler_credentials_t)];
 unsigned char stapler_ram_x509_crt[sizeof(mbedtls_x509_crt)];
 unsigned char stapler_ram_mbedtls_arena[CONFIG_STAPLER_MBEDTLS_ARENA_SIZE];
+unsigned char stapler_ram_http_exchange[sizeof(stapler_http_exchange_t)];

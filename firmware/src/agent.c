@@ -206,6 +206,7 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
         return STAPLER_ERR_INVALID_ARGUMENT;
     }
     memset(agent, 0, sizeof(*agent));
+    (void) stapler_agent_set_proxy(agent, CONFIG_STAPLER_HTTP_PROXY);
     agent->port = port;
     if (port->flash.sector_size != STAPLER_FLASH_SECTOR_SIZE || port->flash.size < STAPLER_FLASH_REGION_SIZE) {
         return STAPLER_ERR_CACHE_GEOMETRY;
@@ -437,10 +438,27 @@ stapler_fetch_class_t stapler_agent_fetch_class(int result)
         case STAPLER_ERR_AGENT_NOT_NEWER: return STAPLER_FETCH_NOT_NEWER;
         case STAPLER_ERR_OCSP_UNSUCCESSFUL: return STAPLER_FETCH_RESPONDER_ERROR;
         case STAPLER_ERR_AGENT_STATUS_UNKNOWN: return STAPLER_FETCH_UNKNOWN_STATUS;
+        case STAPLER_PORT_ERR_DNS: return STAPLER_FETCH_DNS;
+        case STAPLER_PORT_ERR_REFUSED:
+        case STAPLER_PORT_ERR_UNREACHABLE: return STAPLER_FETCH_CONNECT;
+        case STAPLER_PORT_ERR_TIMEOUT:
+        case STAPLER_ERR_HTTP_CONNECT_TIMEOUT:
+        case STAPLER_ERR_HTTP_IDLE_TIMEOUT:
+        case STAPLER_ERR_HTTP_TOTAL_TIMEOUT: return STAPLER_FETCH_TIMEOUT;
+        case STAPLER_PORT_ERR_RESET: return STAPLER_FETCH_RESET;
+        case STAPLER_ERR_HTTP_CLIENT_ERROR: return STAPLER_FETCH_HTTP_4XX;
+        case STAPLER_ERR_HTTP_SERVER_ERROR: return STAPLER_FETCH_HTTP_5XX;
+        case STAPLER_ERR_HTTP_REDIRECT: return STAPLER_FETCH_HTTP_REDIRECT;
+        case STAPLER_ERR_HTTP_CONTENT_TYPE: return STAPLER_FETCH_CONTENT_TYPE;
+        case STAPLER_ERR_HTTP_TOO_LARGE: return STAPLER_FETCH_TOO_LARGE;
+        case STAPLER_ERR_HTTP_TRUNCATED: return STAPLER_FETCH_TRUNCATED;
         default: break;
     }
     if (result <= -0x0100 && result > -0x0200) {
         return STAPLER_FETCH_INVALID;      /* the codec refused the response */
+    }
+    if (result <= -0x0400 && result > -0x0500) {
+        return STAPLER_FETCH_HTTP_MALFORMED;
     }
     if (result <= -0x1000 && result > -0x2000) {
         return STAPLER_FETCH_TRANSPORT;    /* port errors pass through unchanged */
@@ -452,6 +470,8 @@ const char *stapler_agent_fetch_class_name(stapler_fetch_class_t fetch_class)
 {
     static const char *const names[STAPLER_FETCH_CLASSES] = {
         "accepted", "not_newer", "responder_error", "unknown_status", "invalid", "transport", "other",
+        "dns", "connect", "timeout", "reset", "http_4xx", "http_5xx", "http_redirect",
+        "content_type", "too_large", "truncated", "http_malformed",
     };
 
     return (unsigned) fetch_class < STAPLER_FETCH_CLASSES ? names[fetch_class] : "other";
@@ -577,6 +597,8 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     status->last_success = id->last_success;
     status->handshakes_stapled = id->handshakes_stapled;
     status->handshakes_unstapled = id->handshakes_unstapled;
+    status->last_http_status = id->last_http_status;
+    status->fetching = agent->fetching && agent->fetch_identity == identity;
     if (stapler_agent_fetchable(id)) {
         const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
         const uint64_t at = stapler_refresh_next_ms(&id->refresh, status->now, now_ms);
@@ -593,4 +615,127 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
         }
     }
     return 0;
+}
+
+int stapler_agent_set_proxy(stapler_agent_t *agent, const char *proxy)
+{
+    size_t len = proxy != NULL ? strlen(proxy) : 0;
+
+    if (agent == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    if (len >= sizeof(agent->proxy)) {
+        return STAPLER_ERR_BUFFER_TOO_SMALL;
+    }
+    if (len > 0) {
+        memcpy(agent->proxy, proxy, len);
+    }
+    agent->proxy[len] = '\0';
+    return 0;
+}
+
+static void stapler_agent_log_fetch(stapler_agent_t *agent, unsigned identity, int result)
+{
+    /* "identity N: fetch <class>: <slug>", without printf (the core has none). */
+    char line[96];
+    const char *parts[4];
+    size_t n = 0, i, k;
+
+    parts[0] = "fetch: ";
+    parts[1] = stapler_agent_fetch_class_name(stapler_agent_fetch_class(result));
+    parts[2] = result != 0 ? " " : "";
+    parts[3] = result != 0 ? stapler_error_slug(result) : "";
+    memcpy(line, "identity ", 9);
+    n = 9;
+    line[n++] = (char) ('0' + identity % 10u);
+    line[n++] = ' ';
+    for (i = 0; i < 4; i++) {
+        for (k = 0; parts[i][k] != '\0' && n + 1 < sizeof(line); k++) {
+            line[n++] = parts[i][k];
+        }
+    }
+    line[n] = '\0';
+    stapler_agent_log(agent, result == 0 ? STAPLER_LOG_INFO : STAPLER_LOG_WARNING, line);
+}
+
+int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
+{
+    const stapler_port_transport_t *t;
+    uint32_t wait = 86400000u;
+    int finished = 0;
+
+    if (agent == NULL || agent->port == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    t = &agent->port->transport;
+    if (t->connect == NULL || t->status == NULL || t->send == NULL || t->recv == NULL || t->close == NULL) {
+        unsigned identity;
+
+        /* No network: only the schedule (responses come through stapler_agent_offer()). */
+        if (stapler_agent_poll(agent, &identity, &wait) == 1) {
+            wait = 1000u;
+        }
+        if (wait_ms != NULL) {
+            *wait_ms = wait;
+        }
+        return 0;
+    }
+    if (!agent->fetching) {
+        unsigned identity;
+        char url[STAPLER_URL_MAX + 1];
+        unsigned char request[STAPLER_OCSP_REQUEST_MAX];
+        size_t request_len;
+        int ret;
+
+        if (stapler_agent_poll(agent, &identity, &wait) == 1) {
+            ret = stapler_agent_fetch_target(agent, identity, url, sizeof(url), request, sizeof(request),
+                                             &request_len);
+            if (ret == 0) {
+                ret = stapler_http_exchange_start(&agent->exchange, agent->port, url, agent->proxy,
+                                                  request, request_len);
+            }
+            if (ret != 0) {
+                /* Could not even start (URL too long, no entropy): a failed fetch. */
+                (void) stapler_agent_fetch_done(agent, identity, ret, NULL, 0, 0);
+                stapler_agent_log_fetch(agent, identity, ret);
+                finished = 1;
+                (void) stapler_agent_poll(agent, &identity, &wait);
+            } else {
+                agent->fetching = 1;
+                agent->fetch_identity = identity;
+            }
+        }
+    }
+    if (agent->fetching) {
+        stapler_http_exchange_t *ex = &agent->exchange;
+        const unsigned identity = agent->fetch_identity;
+
+        if (stapler_http_exchange_step(ex, &wait) == 1) {
+            int ret;
+
+            agent->identity[identity].last_http_status = ex->response.status;
+            ret = stapler_agent_fetch_done(agent, identity, ex->result,
+                                           ex->result == 0 ? ex->response.body : NULL,
+                                           ex->result == 0 ? ex->response.body_len : 0,
+                                           ex->response.retry_after_s);
+            stapler_agent_log_fetch(agent, identity, ret);
+            stapler_http_exchange_abort(ex);
+            agent->fetching = 0;
+            finished = 1;
+            {
+                unsigned next;
+
+                if (stapler_agent_poll(agent, &next, &wait) == 1) {
+                    wait = 0; /* another identity is due: step again at once */
+                }
+            }
+        } else if (wait > 100u) {
+            /* Ports that do not wake the loop on network events still make progress. */
+            wait = 100u;
+        }
+    }
+    if (wait_ms != NULL) {
+        *wait_ms = wait;
+    }
+    return finished;
 }

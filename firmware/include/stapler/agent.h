@@ -26,6 +26,7 @@
 
 #include "stapler/config.h"
 #include "stapler/credentials.h"
+#include "stapler/http.h"
 #include "stapler/ocsp.h"
 #include "stapler/refresh.h"
 #include "stapler/ring.h"
@@ -51,8 +52,19 @@ typedef enum {
     STAPLER_FETCH_RESPONDER_ERROR,   /**< responseStatus tryLater, unauthorized, ... */
     STAPLER_FETCH_UNKNOWN_STATUS,    /**< the responder says "unknown" */
     STAPLER_FETCH_INVALID,           /**< malformed, bad signature, wrong signer, stale, ... */
-    STAPLER_FETCH_TRANSPORT,         /**< the platform's network failed (port error codes) */
+    STAPLER_FETCH_TRANSPORT,         /**< another failure of the platform's network */
     STAPLER_FETCH_OTHER,             /**< anything else */
+    STAPLER_FETCH_DNS,               /**< the responder's name did not resolve */
+    STAPLER_FETCH_CONNECT,           /**< refused or unreachable */
+    STAPLER_FETCH_TIMEOUT,           /**< connect, idle or total timeout */
+    STAPLER_FETCH_RESET,             /**< the connection was reset */
+    STAPLER_FETCH_HTTP_4XX,          /**< 400, 403, 404, ... */
+    STAPLER_FETCH_HTTP_5XX,          /**< 500, 503, ... */
+    STAPLER_FETCH_HTTP_REDIRECT,     /**< 3xx not followed */
+    STAPLER_FETCH_CONTENT_TYPE,      /**< 200 but not application/ocsp-response */
+    STAPLER_FETCH_TOO_LARGE,         /**< body over CONFIG_STAPLER_RESPONSE_MAX */
+    STAPLER_FETCH_TRUNCATED,         /**< the body ended early */
+    STAPLER_FETCH_HTTP_MALFORMED,    /**< not HTTP, bad framing, odd status, bad URL */
     STAPLER_FETCH_CLASSES
 } stapler_fetch_class_t;
 
@@ -85,6 +97,7 @@ typedef struct {
     int64_t last_success;                    /**< when a fetch last succeeded, or 0 */
     uint32_t handshakes_stapled;             /**< stapler_agent_staple() calls that gave one */
     uint32_t handshakes_unstapled;           /**< ... that had none to give */
+    int last_http_status;                    /**< of the last fetch that got one, or 0 */
 } stapler_identity_t;
 
 /** \brief The result class of a fetch's outcome (0 or an error code). */
@@ -114,6 +127,11 @@ typedef struct {
     uint64_t floor_monotonic_ms;             /**< monotonic time when the floor was set */
     stapler_event_fn event;                  /**< optional */
     void *event_context;
+    /* Fetching over the port's transport (stapler_agent_step()) */
+    int fetching;                            /**< an exchange is in progress */
+    unsigned fetch_identity;                 /**< for that identity */
+    char proxy[STAPLER_HTTP_HOST_MAX + 8];   /**< host:port, or "" */
+    stapler_http_exchange_t exchange;
 } stapler_agent_t;
 
 /** A snapshot for status displays and logs. */
@@ -133,6 +151,8 @@ typedef struct {
     uint32_t fetches_by_class[STAPLER_FETCH_CLASSES];            /**< indexed by stapler_fetch_class_t */
     int64_t last_attempt, last_success;      /**< agent time, or 0 for never */
     uint32_t handshakes_stapled, handshakes_unstapled;
+    int last_http_status;                    /**< of the last fetch that got one, or 0 */
+    int fetching;                            /**< a fetch for it is in progress */
 } stapler_identity_status_t;
 
 /**
@@ -194,6 +214,24 @@ int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *
  */
 int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int error,
                              const unsigned char *der, size_t length, uint32_t retry_after_s);
+
+/**
+ * \brief Run the agent: start the fetch that is due, move the one in progress on over the
+ *        port's transport, and hand its result to stapler_agent_fetch_done(). Call it from
+ *        the main loop after the network stack has run, and when \p wait_ms has passed.
+ *        Without a transport in the port it only reports how long nothing is due.
+ * \param wait_ms  Receives how long until the agent needs a step again (at most a day;
+ *                 short while a fetch is in progress).
+ * \return 1 when a fetch ended during this step (see stapler_agent_status()), else 0.
+ */
+int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms);
+
+/**
+ * \brief Fetch through an HTTP proxy ("host:port"), or directly (NULL or ""). The default
+ *        is CONFIG_STAPLER_HTTP_PROXY. Takes effect from the next fetch.
+ * \return 0; STAPLER_ERR_BUFFER_TOO_SMALL when the text is too long.
+ */
+int stapler_agent_set_proxy(stapler_agent_t *agent, const char *proxy);
 
 /** \brief The time the agent judges validity at, and whether it is trusted wall time. */
 int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted);

@@ -1,6 +1,7 @@
 /* Unit tests: the agent (firmware/src/agent.c) on emulated flash with clocks the test
  * drives: boot from cache, no rollback, revoked and unknown, expiry, untrusted time,
  * re-provisioned certificates, identities with nothing to fetch. */
+#include <stdio.h>
 #include <string.h>
 
 #include "unity.h"
@@ -400,6 +401,157 @@ static void test_a_reboot_with_a_valid_cache_does_not_fetch_at_once(void)
     TEST_ASSERT_GREATER_THAN_UINT32(86400u * 1000u / 2, wait); /* the healthy schedule, days away */
 }
 
+
+/* ---- Fetching over a scripted transport (stapler_agent_step()) ---------------------- */
+
+static struct {
+    int connects;
+    char host[64];
+    uint16_t port;
+    int status;
+    char sent[2048];
+    size_t sent_len;
+    unsigned char inbound[8192];
+    size_t inbound_len, inbound_pos;
+    int closed;
+} net;
+
+static int net_connect(void *c, const char *host, uint16_t p)
+{
+    (void) c;
+    net.connects++;
+    strncpy(net.host, host, sizeof(net.host) - 1);
+    net.port = p;
+    net.inbound_pos = 0;
+    net.sent_len = 0;
+    return 1;
+}
+static int net_status(void *c, int conn) { (void) c; (void) conn; return net.status; }
+static int net_send(void *c, int conn, const void *data, size_t len)
+{
+    (void) c;
+    (void) conn;
+    TEST_ASSERT_LESS_OR_EQUAL_size_t(sizeof(net.sent) - net.sent_len, len);
+    memcpy(net.sent + net.sent_len, data, len);
+    net.sent_len += len;
+    return (int) len;
+}
+static int net_recv(void *c, int conn, void *buffer, size_t len)
+{
+    size_t n = net.inbound_len - net.inbound_pos;
+
+    (void) c;
+    (void) conn;
+    if (n == 0) {
+        return STAPLER_PORT_ERR_CLOSED;
+    }
+    n = n < len ? n : len;
+    memcpy(buffer, net.inbound + net.inbound_pos, n);
+    net.inbound_pos += n;
+    return (int) n;
+}
+static void net_close(void *c, int conn) { (void) c; (void) conn; net.closed++; }
+
+/* The responder answers with `head` and then, if given, the vector `body_name`. */
+static void respond(const char *head, const char *body_name)
+{
+    size_t n = strlen(head);
+
+    memset(&net, 0, sizeof(net));
+    net.status = 1;
+    memcpy(net.inbound, head, n);
+    if (body_name != NULL) {
+        load(2, body_name);
+        memcpy(net.inbound + n, der[2], der_len[2]);
+        n += der_len[2];
+    }
+    net.inbound_len = n;
+    port.transport.connect = net_connect;
+    port.transport.status = net_status;
+    port.transport.send = net_send;
+    port.transport.recv = net_recv;
+    port.transport.close = net_close;
+}
+
+/* Step the agent until a fetch ends (bounded). */
+static void step_until_fetched(void)
+{
+    uint32_t wait;
+    int i;
+
+    for (i = 0; i < 50; i++) {
+        if (stapler_agent_step(&agent, &wait) == 1) {
+            return;
+        }
+        monotonic += wait;
+    }
+    TEST_FAIL_MESSAGE("no fetch ended");
+}
+
+static void test_step_fetches_over_the_transport_and_serves_the_response(void)
+{
+    stapler_identity_status_t st;
+    char head[160];
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    load(2, "good-rsa-byname.der");
+    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\n"
+                                 "Content-Length: %u\r\n\r\n", (unsigned) der_len[2]);
+    respond(head, "good-rsa-byname.der");
+    boot();
+    TEST_ASSERT_FALSE(serving());
+    step_until_fetched();
+    TEST_ASSERT_EQUAL_STRING("127.0.0.1", net.host);
+    TEST_ASSERT_EQUAL_UINT16(8888, net.port);
+    TEST_ASSERT_EQUAL_STRING_LEN("GET /ocsp/", net.sent, 10);
+    TEST_ASSERT_NOT_NULL(strstr(net.sent, "\r\nHost: 127.0.0.1:8888\r\n"));
+    TEST_ASSERT_EQUAL_INT(1, net.closed);
+    TEST_ASSERT_TRUE(serving());
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_UINT32(1, st.fetches_by_class[STAPLER_FETCH_ACCEPTED]);
+    TEST_ASSERT_EQUAL_INT(200, st.last_http_status);
+    TEST_ASSERT_EQUAL_INT(0, st.fetching);
+    TEST_ASSERT_GREATER_THAN(3600, st.next_attempt_in); /* half of the vectors' window */
+}
+
+static void test_step_honours_retry_after_and_counts_the_class(void)
+{
+    stapler_identity_status_t st;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    respond("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7000\r\nContent-Length: 0\r\n\r\n", NULL);
+    boot();
+    step_until_fetched();
+    TEST_ASSERT_FALSE(serving());
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_UINT32(1, st.fetches_by_class[STAPLER_FETCH_HTTP_5XX]);
+    TEST_ASSERT_EQUAL_INT(503, st.last_http_status);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_SERVER_ERROR, st.last_error);
+    TEST_ASSERT_EQUAL_UINT32(1, st.consecutive_failures);
+    TEST_ASSERT_GREATER_OR_EQUAL(6999, st.next_attempt_in);
+    TEST_ASSERT_LESS_OR_EQUAL(7000, st.next_attempt_in);
+
+    /* A 200 with an HTML page: its own class, nothing served. */
+    respond("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>login</html>", NULL);
+    monotonic += 7000u * 1000u;
+    step_until_fetched();
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_UINT32(1, st.fetches_by_class[STAPLER_FETCH_CONTENT_TYPE]);
+    TEST_ASSERT_EQUAL_UINT32(2, st.consecutive_failures);
+    TEST_ASSERT_FALSE(st.serving);
+}
+
+static void test_without_a_transport_step_only_schedules(void)
+{
+    uint32_t wait = 0;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_step(&agent, &wait));
+    TEST_ASSERT_EQUAL_UINT32(1000, wait); /* a fetch is due; nobody to do it */
+    TEST_ASSERT_EQUAL_INT(0, agent.identity[0].fetches_failed);
+}
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -422,5 +574,8 @@ int main(void)
     RUN_TEST(test_a_failed_fetch_backs_off_and_moves_to_the_next_url);
     RUN_TEST(test_a_reboot_with_a_valid_cache_does_not_fetch_at_once);
     RUN_TEST(test_fetch_classes);
+    RUN_TEST(test_step_fetches_over_the_transport_and_serves_the_response);
+    RUN_TEST(test_step_honours_retry_after_and_counts_the_class);
+    RUN_TEST(test_without_a_transport_step_only_schedules);
     return UNITY_END();
 }

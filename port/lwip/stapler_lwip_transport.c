@@ -1,0 +1,339 @@
+/*
+ * The port contract's transport over lwIP's altcp API (NO_SYS=1), the same on every board
+ * and in the simulator: DNS through lwIP's resolver, TCP through altcp_tcp, static slots,
+ * lwIP's own timers for DNS retries and retransmissions. Received pbufs are held (and the
+ * TCP window not reopened) until the core takes the bytes, so a slow consumer throttles
+ * the responder instead of exhausting the pbuf pool.
+ */
+#include "stapler_lwip_transport.h"
+
+#include <string.h>
+
+#include "lwip/altcp.h"
+#include "lwip/altcp_tcp.h"
+#include "lwip/dns.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+
+typedef enum {
+    STAPLER_LWIP_FREE = 0,
+    STAPLER_LWIP_RESOLVING,
+    STAPLER_LWIP_CONNECTING,
+    STAPLER_LWIP_OPEN,
+    STAPLER_LWIP_FAILED,
+} stapler_lwip_state_t;
+
+typedef struct {
+    int state;
+    int error;                /* once FAILED */
+    uint8_t generation;       /* tells a late DNS answer for an earlier use of the slot */
+    uint16_t port;
+    struct altcp_pcb *pcb;
+    struct pbuf *rx;          /* received, not yet taken */
+    int peer_closed;
+} stapler_lwip_conn_t;
+
+static stapler_lwip_conn_t stapler_lwip_conns[STAPLER_LWIP_CONNECTIONS];
+
+static stapler_lwip_conn_t *stapler_lwip_get(int connection)
+{
+    if (connection < 0 || connection >= STAPLER_LWIP_CONNECTIONS ||
+        stapler_lwip_conns[connection].state == STAPLER_LWIP_FREE) {
+        return NULL;
+    }
+    return &stapler_lwip_conns[connection];
+}
+
+static void stapler_lwip_fail(stapler_lwip_conn_t *c, int error)
+{
+    if (c->state != STAPLER_LWIP_FAILED) {
+        c->state = STAPLER_LWIP_FAILED;
+        c->error = error;
+    }
+}
+
+/* Detach our callbacks so lwIP never calls back into a slot we gave up. */
+static void stapler_lwip_detach(struct altcp_pcb *pcb)
+{
+    altcp_arg(pcb, NULL);
+    altcp_recv(pcb, NULL);
+    altcp_err(pcb, NULL);
+    altcp_sent(pcb, NULL);
+}
+
+static void stapler_lwip_err(void *arg, err_t err)
+{
+    stapler_lwip_conn_t *c = (stapler_lwip_conn_t *) arg;
+
+    if (c == NULL) {
+        return;
+    }
+    c->pcb = NULL; /* lwIP has already deallocated it */
+    switch (err) {
+        case ERR_RST:
+            stapler_lwip_fail(c, c->state == STAPLER_LWIP_CONNECTING ? STAPLER_PORT_ERR_REFUSED
+                                                                      : STAPLER_PORT_ERR_RESET);
+            break;
+        case ERR_ABRT:
+            /* tcp_slowtmr gave up: SYN or data retransmissions exhausted. */
+            stapler_lwip_fail(c, STAPLER_PORT_ERR_TIMEOUT);
+            break;
+        case ERR_CLSD:
+            c->peer_closed = 1;
+            if (c->state != STAPLER_LWIP_OPEN) {
+                stapler_lwip_fail(c, STAPLER_PORT_ERR_RESET);
+            }
+            break;
+        case ERR_RTE:
+            stapler_lwip_fail(c, STAPLER_PORT_ERR_UNREACHABLE);
+            break;
+        default:
+            stapler_lwip_fail(c, STAPLER_PORT_ERR_RESET);
+            break;
+    }
+}
+
+static err_t stapler_lwip_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    stapler_lwip_conn_t *c = (stapler_lwip_conn_t *) arg;
+
+    (void) pcb;
+    if (c == NULL) {
+        if (p != NULL) {
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (p == NULL) {
+        c->peer_closed = 1; /* FIN: end of stream once rx is used up */
+        return ERR_OK;
+    }
+    if (err != ERR_OK) {
+        pbuf_free(p);
+        return ERR_OK;
+    }
+    if (c->rx == NULL) {
+        c->rx = p;
+    } else {
+        pbuf_cat(c->rx, p);
+    }
+    return ERR_OK;
+}
+
+static err_t stapler_lwip_connected(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+    stapler_lwip_conn_t *c = (stapler_lwip_conn_t *) arg;
+
+    (void) pcb;
+    if (c != NULL && c->state == STAPLER_LWIP_CONNECTING) {
+        if (err == ERR_OK) {
+            c->state = STAPLER_LWIP_OPEN;
+        } else {
+            stapler_lwip_fail(c, STAPLER_PORT_ERR_REFUSED);
+        }
+    }
+    return ERR_OK;
+}
+
+static void stapler_lwip_start_tcp(stapler_lwip_conn_t *c, const ip_addr_t *address)
+{
+    struct altcp_pcb *pcb = altcp_tcp_new_ip_type(IP_GET_TYPE(address));
+    err_t err;
+
+    if (pcb == NULL) {
+        stapler_lwip_fail(c, STAPLER_PORT_ERR_NO_RESOURCES);
+        return;
+    }
+    c->pcb = pcb;
+    c->state = STAPLER_LWIP_CONNECTING;
+    altcp_arg(pcb, c);
+    altcp_recv(pcb, stapler_lwip_recv);
+    altcp_err(pcb, stapler_lwip_err);
+    altcp_nagle_disable(pcb);
+    err = altcp_connect(pcb, address, c->port, stapler_lwip_connected);
+    if (err != ERR_OK) {
+        stapler_lwip_detach(pcb);
+        altcp_abort(pcb);
+        c->pcb = NULL;
+        stapler_lwip_fail(c, err == ERR_RTE ? STAPLER_PORT_ERR_UNREACHABLE : STAPLER_PORT_ERR_NO_RESOURCES);
+    }
+}
+
+static void stapler_lwip_dns_found(const char *name, const ip_addr_t *address, void *arg)
+{
+    const uintptr_t tag = (uintptr_t) arg;
+    const int index = (int) (tag & 0xFFu);
+    stapler_lwip_conn_t *c;
+
+    (void) name;
+    if (index >= STAPLER_LWIP_CONNECTIONS) {
+        return;
+    }
+    c = &stapler_lwip_conns[index];
+    if (c->state != STAPLER_LWIP_RESOLVING || c->generation != (uint8_t) (tag >> 8)) {
+        return; /* the connection was closed (and the slot perhaps reused) meanwhile */
+    }
+    if (address == NULL) {
+        stapler_lwip_fail(c, STAPLER_PORT_ERR_DNS);
+        return;
+    }
+    stapler_lwip_start_tcp(c, address);
+}
+
+static int stapler_lwip_connect(void *context, const char *host, uint16_t port)
+{
+    ip_addr_t address;
+    stapler_lwip_conn_t *c = NULL;
+    int index;
+    err_t err;
+
+    (void) context;
+    for (index = 0; index < STAPLER_LWIP_CONNECTIONS; index++) {
+        if (stapler_lwip_conns[index].state == STAPLER_LWIP_FREE) {
+            c = &stapler_lwip_conns[index];
+            break;
+        }
+    }
+    if (c == NULL || host == NULL) {
+        return STAPLER_PORT_ERR_NO_RESOURCES;
+    }
+    {
+        const uint8_t generation = (uint8_t) (c->generation + 1u);
+
+        memset(c, 0, sizeof(*c));
+        c->generation = generation;
+    }
+    c->port = port;
+    c->state = STAPLER_LWIP_RESOLVING;
+    /* Literals resolve at once; names go to lwIP's resolver (answer in stapler_lwip_dns_found). */
+    err = dns_gethostbyname(host, &address, stapler_lwip_dns_found,
+                            (void *) (uintptr_t) ((unsigned) index | ((unsigned) c->generation << 8)));
+    if (err == ERR_OK) {
+        stapler_lwip_start_tcp(c, &address);
+    } else if (err != ERR_INPROGRESS) {
+        /* No DNS server configured, or the name is invalid. */
+        stapler_lwip_fail(c, STAPLER_PORT_ERR_DNS);
+    }
+    return index;
+}
+
+static int stapler_lwip_status(void *context, int connection)
+{
+    const stapler_lwip_conn_t *c = stapler_lwip_get(connection);
+
+    (void) context;
+    if (c == NULL) {
+        return STAPLER_PORT_ERR_IO;
+    }
+    switch (c->state) {
+        case STAPLER_LWIP_OPEN: return 1;
+        case STAPLER_LWIP_FAILED: return c->error;
+        default: return 0;
+    }
+}
+
+static int stapler_lwip_send(void *context, int connection, const void *data, size_t len)
+{
+    stapler_lwip_conn_t *c = stapler_lwip_get(connection);
+    size_t room;
+    err_t err;
+
+    (void) context;
+    if (c == NULL) {
+        return STAPLER_PORT_ERR_IO;
+    }
+    if (c->state == STAPLER_LWIP_FAILED) {
+        return c->error;
+    }
+    if (c->state != STAPLER_LWIP_OPEN || c->pcb == NULL) {
+        return 0;
+    }
+    room = altcp_sndbuf(c->pcb);
+    if (len > room) {
+        len = room;
+    }
+    if (len > 0xFFFFu) {
+        len = 0xFFFFu;
+    }
+    if (len == 0) {
+        return 0;
+    }
+    err = altcp_write(c->pcb, data, (u16_t) len, TCP_WRITE_FLAG_COPY);
+    if (err == ERR_MEM) {
+        return 0; /* segments or pbufs exhausted for now: try again on a later step */
+    }
+    if (err != ERR_OK) {
+        return STAPLER_PORT_ERR_RESET;
+    }
+    (void) altcp_output(c->pcb);
+    return (int) len;
+}
+
+static int stapler_lwip_recv_take(void *context, int connection, void *buffer, size_t len)
+{
+    stapler_lwip_conn_t *c = stapler_lwip_get(connection);
+    u16_t n;
+
+    (void) context;
+    if (c == NULL) {
+        return STAPLER_PORT_ERR_IO;
+    }
+    if (c->rx == NULL) {
+        if (c->state == STAPLER_LWIP_FAILED) {
+            return c->error;
+        }
+        return c->peer_closed ? STAPLER_PORT_ERR_CLOSED : 0;
+    }
+    if (len > 0xFFFFu) {
+        len = 0xFFFFu;
+    }
+    n = pbuf_copy_partial(c->rx, buffer, (u16_t) len, 0);
+    c->rx = pbuf_free_header(c->rx, n);
+    if (c->pcb != NULL) {
+        altcp_recved(c->pcb, n); /* reopen the window by what was taken */
+    }
+    return (int) n;
+}
+
+static void stapler_lwip_close(void *context, int connection)
+{
+    stapler_lwip_conn_t *c = stapler_lwip_get(connection);
+
+    (void) context;
+    if (c == NULL) {
+        return;
+    }
+    if (c->pcb != NULL) {
+        struct altcp_pcb *pcb = c->pcb;
+
+        stapler_lwip_detach(pcb);
+        if (c->state != STAPLER_LWIP_OPEN || altcp_close(pcb) != ERR_OK) {
+            altcp_abort(pcb);
+        }
+        c->pcb = NULL;
+    }
+    if (c->rx != NULL) {
+        pbuf_free(c->rx);
+        c->rx = NULL;
+    }
+    c->state = STAPLER_LWIP_FREE; /* a late DNS answer sees FREE and is ignored */
+}
+
+void stapler_lwip_transport_init(stapler_port_transport_t *transport)
+{
+    transport->connect = stapler_lwip_connect;
+    transport->status = stapler_lwip_status;
+    transport->send = stapler_lwip_send;
+    transport->recv = stapler_lwip_recv_take;
+    transport->close = stapler_lwip_close;
+}
+
+unsigned stapler_lwip_transport_open_count(void)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < STAPLER_LWIP_CONNECTIONS; i++) {
+        n += stapler_lwip_conns[i].state != STAPLER_LWIP_FREE;
+    }
+    return n;
+}

@@ -119,6 +119,7 @@ int main(int argc, char **argv)
     } with_options[] = {
         { "request", stapler_sim_command_request },
         { "inspect", stapler_sim_command_inspect },
+        { "fetch", stapler_sim_command_fetch },
         { "provision", stapler_sim_command_provision },
         { "offer", stapler_sim_command_offer },
         { "status", stapler_sim_command_status },

@@ -10,6 +10,11 @@
  *   6 not a well-formed OCSP response        7 well-formed but not verified (this
  *     includes an unknown critical extension: well-formed, but not acceptable)
  *   1 an input could not be read             2 usage error
+ *
+ *   fetch --cert C --issuer I [--url U] [--out FILE] [--proxy HOST:PORT] [--sha256] [--nonce]
+ *         [--json] [--verbose] [--dns IP] [--tap IFNAME --ip A [--netmask M] [--gateway G]]
+ *   exits like inspect, and 8 when no response arrived (DNS, connect, timeout, HTTP
+ *   status, content type, size): the error class says which.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -27,7 +32,11 @@
 #include "stapler/cert.h"
 #include "stapler/config.h"
 #include "stapler/error.h"
+#include "stapler/agent.h"
+#include "stapler/http.h"
 #include "stapler/ocsp.h"
+#include "stapler_lwip_transport.h"
+#include "net.h"
 
 /* Nonce length for requests: Kconfig's when nonces are configured, else 16 for --nonce. */
 #if defined(CONFIG_STAPLER_OCSP_NONCE_LEN)
@@ -45,6 +54,7 @@ enum {
     EXIT_RESPONDER_ERROR = 5,
     EXIT_MALFORMED = 6,
     EXIT_NOT_VERIFIED = 7,
+    EXIT_FETCH_FAILED = 8,
 };
 
 static void print_hex(FILE *out, const unsigned char *p, size_t len)
@@ -229,14 +239,14 @@ static void json_time(const char *key, int present, int64_t seconds, int last)
     }
 }
 
-static void print_json(const inspection_t *in)
+static void print_json(const inspection_t *in, const char *prefix)
 {
     const int successful = in->parsed && in->response.response_status == STAPLER_OCSP_SUCCESSFUL;
     const stapler_ocsp_single_t *single = &in->result.single;
     const char *status_name = stapler_ocsp_response_status_name(in->response.response_status);
     const char *reason = NULL;
 
-    printf("{");
+    printf("{%s", prefix);
     if (status_name != NULL) {
         printf("\"response_status\":\"%s\",", status_name);
     } else {
@@ -315,6 +325,41 @@ static void print_human(const inspection_t *in)
     }
 }
 
+/* Decode and verify a response, print the verdict (JSON after `prefix` fields, or text),
+ * and return the exit status. */
+static int judge(inspection_t *in, unsigned char *der, size_t der_len, int too_large,
+                 const mbedtls_x509_crt *issuer, const stapler_ocsp_policy_t *policy, int json,
+                 const char *prefix)
+{
+    if (too_large) {
+        in->error = STAPLER_ERR_OCSP_MALFORMED;
+    } else {
+        in->error = stapler_ocsp_response_parse(&in->response, der, der_len);
+        in->parsed = in->error == 0;
+        if (in->parsed) {
+            in->error = stapler_ocsp_response_verify(&in->response, in->cert, issuer, policy, &in->result);
+        }
+    }
+    if (json) {
+        print_json(in, prefix);
+    } else {
+        print_human(in);
+    }
+    if (in->error == STAPLER_ERR_OCSP_MALFORMED || in->error == STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE) {
+        return EXIT_MALFORMED;
+    }
+    if (in->response.response_status != STAPLER_OCSP_SUCCESSFUL) {
+        return EXIT_RESPONDER_ERROR;
+    }
+    if (in->error != 0) {
+        return EXIT_NOT_VERIFIED;
+    }
+    if (in->result.single.cert_status == STAPLER_OCSP_GOOD) {
+        return EXIT_GOOD;
+    }
+    return in->result.single.cert_status == STAPLER_OCSP_REVOKED ? EXIT_REVOKED : EXIT_UNKNOWN;
+}
+
 int stapler_sim_command_inspect(int argc, char **argv)
 {
     option_t options[] = {
@@ -366,32 +411,172 @@ int stapler_sim_command_inspect(int argc, char **argv)
         /* Larger than any response Stapler would accept: judged malformed, never read whole. */
         fprintf(stderr, "stapler-sim inspect: '%s' is larger than CONFIG_STAPLER_RESPONSE_MAX "
                         "(%d bytes)\n", options[0].value, CONFIG_STAPLER_RESPONSE_MAX);
-        in.error = STAPLER_ERR_OCSP_MALFORMED;
+    }
+    status = judge(&in, der, der_len == -2 ? 0 : (size_t) der_len, der_len == -2, &issuer, &policy,
+                   options[5].value != NULL, "");
+exit:
+    mbedtls_x509_crt_free(&cert);
+    mbedtls_x509_crt_free(&issuer);
+    return status;
+}
+
+/* ---- fetch ---------------------------------------------------------------------------- */
+
+static uint64_t fetch_clock_ms(void *context)
+{
+    struct timespec ts;
+
+    (void) context;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* Network options shared by fetch and run: fill `net` from the parsed options. */
+static void net_options(const option_t *o, stapler_sim_net_options_t *net)
+{
+    memset(net, 0, sizeof(*net));
+    net->tap = o[0].value;
+    net->address = o[1].value;
+    net->netmask = o[2].value;
+    net->gateway = o[3].value;
+    net->dns = o[4].value;
+}
+
+int stapler_sim_command_fetch(int argc, char **argv)
+{
+    option_t options[] = {
+        { "--tap", 1, NULL },    { "--ip", 1, NULL },      { "--netmask", 1, NULL },
+        { "--gateway", 1, NULL }, { "--dns", 1, NULL },    { "--cert", 1, NULL },
+        { "--issuer", 1, NULL }, { "--url", 1, NULL },     { "--out", 1, NULL },
+        { "--proxy", 1, NULL },  { "--sha256", 0, NULL },  { "--nonce", 0, NULL },
+        { "--json", 0, NULL },   { "--verbose", 0, NULL },
+    };
+    static stapler_http_exchange_t ex;
+    static stapler_port_t port;
+    stapler_sim_net_options_t net;
+    mbedtls_x509_crt cert, issuer;
+    stapler_ocsp_policy_t policy;
+    inspection_t in;
+    unsigned char request[STAPLER_OCSP_REQUEST_MAX], nonce[STAPLER_REQUEST_NONCE_LEN];
+    char url[STAPLER_URL_MAX + 1], prefix[STAPLER_URL_MAX + 256];
+    const char *aia_url;
+    size_t request_len, aia_len;
+    uint64_t started;
+    int ret = 0, status = EXIT_INPUT, sha256, use_nonce, json, net_up = 0;
+
+    memset(&in, 0, sizeof(in));
+    in.response.response_status = -1;
+    if (parse_options(argc, argv, options, sizeof(options) / sizeof(options[0])) != 0 ||
+        required(&options[5], "fetch") == NULL || required(&options[6], "fetch") == NULL) {
+        return EXIT_USAGE;
+    }
+    net_options(options, &net);
+    net.verbose = options[13].value != NULL;
+    sha256 = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[10].value != NULL;
+    use_nonce = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE) || options[11].value != NULL;
+    json = options[12].value != NULL;
+    mbedtls_x509_crt_init(&cert);
+    mbedtls_x509_crt_init(&issuer);
+    if (stapler_sim_load_certificates(&cert, options[5].value, "certificate") != 0 ||
+        stapler_sim_load_certificates(&issuer, options[6].value, "issuer certificate") != 0) {
+        goto exit;
+    }
+    in.cert = &cert;
+    if (options[7].value != NULL) {
+        if (strlen(options[7].value) >= sizeof(url)) {
+            fprintf(stderr, "stapler-sim fetch: --url is longer than %d bytes\n", STAPLER_URL_MAX);
+            status = EXIT_USAGE;
+            goto exit;
+        }
+        snprintf(url, sizeof(url), "%s", options[7].value);
+    } else if ((ret = stapler_cert_ocsp_url(&cert, 0, &aia_url, &aia_len)) == 0 && aia_len < sizeof(url)) {
+        memcpy(url, aia_url, aia_len);
+        url[aia_len] = '\0';
     } else {
-        in.error = stapler_ocsp_response_parse(&in.response, der, (size_t) der_len);
-        in.parsed = in.error == 0;
-        if (in.parsed) {
-            in.error = stapler_ocsp_response_verify(&in.response, &cert, &issuer, &policy, &in.result);
+        fprintf(stderr, "stapler-sim fetch: %s (or give --url)\n",
+                stapler_error_message(ret != 0 ? ret : STAPLER_ERR_BUFFER_TOO_SMALL));
+        goto exit;
+    }
+    if (use_nonce && getrandom(nonce, sizeof(nonce), 0) != (ssize_t) sizeof(nonce)) {
+        fprintf(stderr, "stapler-sim fetch: no entropy for the nonce\n");
+        goto exit;
+    }
+    ret = stapler_ocsp_request_write(&cert, &issuer, sha256 ? STAPLER_OCSP_CERTID_SHA256 : STAPLER_OCSP_CERTID_SHA1,
+                                     use_nonce ? nonce : NULL, sizeof(nonce), request, sizeof(request),
+                                     &request_len);
+    if (ret != 0) {
+        fprintf(stderr, "stapler-sim fetch: %s\n", stapler_error_message(ret));
+        goto exit;
+    }
+    if (stapler_sim_net_start(&net, 10000) != 0) {
+        goto exit;
+    }
+    net_up = 1;
+    port.monotonic_ms = fetch_clock_ms;
+    stapler_lwip_transport_init(&port.transport);
+    started = fetch_clock_ms(NULL);
+    stapler_http_exchange_start(&ex, &port, url, options[9].value, request, request_len);
+    for (;;) {
+        uint32_t wait = 0;
+
+        if (stapler_http_exchange_step(&ex, &wait) == 1) {
+            break;
+        }
+        stapler_sim_net_poll(wait);
+    }
+    snprintf(prefix, sizeof(prefix), "\"url\":\"%s\",\"method\":\"%s\",\"http_status\":%d,\"elapsed_ms\":%llu,",
+             url, ex.is_post ? "POST" : "GET", ex.response.status,
+             (unsigned long long) (fetch_clock_ms(NULL) - started));
+    if (ex.result != 0) {
+        const char *fetch_class = stapler_agent_fetch_class_name(stapler_agent_fetch_class(ex.result));
+
+        if (json) {
+            printf("{%s\"fetch_class\":\"%s\",\"fetch_error\":\"%s\",\"message\":\"%s\"}\n", prefix, fetch_class,
+                   stapler_error_slug(ex.result), stapler_error_message(ex.result));
+        } else {
+            printf("fetch             %s %s: failed after %llu ms\n", ex.is_post ? "POST" : "GET", url,
+                   (unsigned long long) (fetch_clock_ms(NULL) - started));
+            if (ex.response.status != 0) {
+                printf("http status       %d\n", ex.response.status);
+            }
+            if (ex.response.retry_after_s != 0) {
+                printf("retry after       %u s\n", (unsigned) ex.response.retry_after_s);
+            }
+            if (ex.response.location[0] != '\0') {
+                printf("location          %s\n", ex.response.location);
+            }
+            printf("error             %s (%s): %s\n", fetch_class, stapler_error_slug(ex.result),
+                   stapler_error_message(ex.result));
+        }
+        status = EXIT_FETCH_FAILED;
+        goto exit;
+    }
+    if (options[8].value != NULL) {
+        FILE *f = fopen(options[8].value, "wb");
+        if (f == NULL || fwrite(ex.response.body, 1, ex.response.body_len, f) != ex.response.body_len ||
+            fclose(f) != 0) {
+            fprintf(stderr, "stapler-sim fetch: cannot write '%s'\n", options[8].value);
+            goto exit;
         }
     }
-    if (options[5].value != NULL) {
-        print_json(&in);
-    } else {
-        print_human(&in);
+    if (!json) {
+        printf("fetch             %s %s: %zu bytes in %llu ms\n", ex.is_post ? "POST" : "GET", url,
+               ex.response.body_len, (unsigned long long) (fetch_clock_ms(NULL) - started));
     }
-
-    if (in.error == STAPLER_ERR_OCSP_MALFORMED || in.error == STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE) {
-        status = EXIT_MALFORMED;
-    } else if (in.response.response_status != STAPLER_OCSP_SUCCESSFUL) {
-        status = EXIT_RESPONDER_ERROR;
-    } else if (in.error != 0) {
-        status = EXIT_NOT_VERIFIED;
-    } else if (in.result.single.cert_status == STAPLER_OCSP_GOOD) {
-        status = EXIT_GOOD;
-    } else {
-        status = in.result.single.cert_status == STAPLER_OCSP_REVOKED ? EXIT_REVOKED : EXIT_UNKNOWN;
+    in.at = (int64_t) time(NULL);
+    stapler_ocsp_policy_init(&policy, in.at);
+    if (use_nonce) {
+        policy.nonce = nonce;
+        policy.nonce_len = sizeof(nonce);
     }
+    strncat(prefix, "\"fetch_class\":\"ok\",\"fetch_error\":null,", sizeof(prefix) - strlen(prefix) - 1);
+    status = judge(&in, ex.response.body, ex.response.body_len, 0, &issuer, &policy, json, prefix);
 exit:
+    stapler_http_exchange_abort(&ex);
+    if (net_up) {
+        stapler_sim_net_poll(0);
+        stapler_sim_net_stop();
+    }
     mbedtls_x509_crt_free(&cert);
     mbedtls_x509_crt_free(&issuer);
     return status;

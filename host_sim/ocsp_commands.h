@@ -4,5 +4,6 @@
 
 int stapler_sim_command_request(int argc, char **argv);
 int stapler_sim_command_inspect(int argc, char **argv);
+int stapler_sim_command_fetch(int argc, char **argv);
 
 #endif

@@ -42,9 +42,17 @@
 #define LWIP_UDP                    1
 #define LWIP_TCP                    1
 #define LWIP_DHCP                   1
+/* No address conflict probing after DHCP: it costs ~6 s at every boot, before the first
+ * fetch can start, and a DHCP server hands out each address once. */
+#define LWIP_DHCP_DOES_ACD_CHECK    0
 #define LWIP_DNS                    1
 #define DNS_MAX_SERVERS             2
 #define LWIP_ALTCP                  1
+/* IPv6 reassembly keeps a pointer inside the fragment header's 8 bytes, which only fits
+ * with 32-bit pointers; a 64-bit PC copies the header aside instead (lwIP asserts this). */
+#if __SIZEOF_POINTER__ > 4
+#define IPV6_FRAG_COPYHEADER        1
+#endif
 #define TCP_MSS                     1460
 #define TCP_WND                     (4 * TCP_MSS)
 #define TCP_SND_BUF                 (4 * TCP_MSS)

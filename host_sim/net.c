@@ -1,0 +1,419 @@
+/* stapler-sim's network: lwIP over libslirp or a TAP device (see net.h). */
+#define _GNU_SOURCE
+
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <slirp/libslirp.h>
+
+#include "lwip/dhcp.h"
+#include "lwip/dns.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+#define FRAME_MAX 1536
+#define QUEUE_FRAMES 64
+#define POLL_FDS 64
+#define SLIRP_TIMERS 4
+
+static struct netif sim_netif;
+static Slirp *sim_slirp;
+static int sim_tap = -1;
+static unsigned char frame_out[FRAME_MAX];
+
+/* Frames from slirp to lwIP, queued: slirp may emit them while lwIP is in the middle of
+ * sending (inside linkoutput), and lwIP must not be re-entered. */
+static struct {
+    unsigned char data[FRAME_MAX];
+    size_t len;
+} queue[QUEUE_FRAMES];
+static unsigned queue_head, queue_count;
+
+static struct pollfd fds[POLL_FDS];
+static int fd_count;
+
+typedef struct {
+    int used;
+    SlirpTimerCb cb;
+    void *opaque;
+    int64_t expire_ms; /* -1: not armed */
+} sim_timer_t;
+static sim_timer_t timers[SLIRP_TIMERS];
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- slirp callbacks ------------------------------------------------------------------ */
+
+static ssize_t slirp_send_packet(const void *buf, size_t len, void *opaque)
+{
+    unsigned slot;
+
+    (void) opaque;
+    if (len > FRAME_MAX || queue_count == QUEUE_FRAMES) {
+        return (ssize_t) len; /* dropped: TCP retransmits, as on a real wire */
+    }
+    slot = (queue_head + queue_count) % QUEUE_FRAMES;
+    memcpy(queue[slot].data, buf, len);
+    queue[slot].len = len;
+    queue_count++;
+    return (ssize_t) len;
+}
+
+static void slirp_guest_error(const char *msg, void *opaque)
+{
+    (void) opaque;
+    fprintf(stderr, "stapler-sim: slirp: %s\n", msg);
+}
+
+static int64_t slirp_clock_get_ns(void *opaque)
+{
+    (void) opaque;
+    return now_ns();
+}
+
+static void *slirp_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+    int i;
+
+    (void) opaque;
+    for (i = 0; i < SLIRP_TIMERS; i++) {
+        if (!timers[i].used) {
+            timers[i].used = 1;
+            timers[i].cb = cb;
+            timers[i].opaque = cb_opaque;
+            timers[i].expire_ms = -1;
+            return &timers[i];
+        }
+    }
+    fprintf(stderr, "stapler-sim: slirp asked for more than %d timers\n", SLIRP_TIMERS);
+    return NULL;
+}
+
+static void slirp_timer_free(void *timer, void *opaque)
+{
+    (void) opaque;
+    if (timer != NULL) {
+        memset(timer, 0, sizeof(timers[0]));
+    }
+}
+
+static void slirp_timer_mod(void *timer, int64_t expire_time, void *opaque)
+{
+    (void) opaque;
+    if (timer != NULL) {
+        ((sim_timer_t *) timer)->expire_ms = expire_time;
+    }
+}
+
+static void slirp_register_poll_fd(int fd, void *opaque)
+{
+    (void) fd;
+    (void) opaque;
+}
+
+static void slirp_notify(void *opaque)
+{
+    (void) opaque;
+}
+
+static int slirp_add_poll(int fd, int events, void *opaque)
+{
+    short e = 0;
+
+    (void) opaque;
+    if (fd_count == POLL_FDS) {
+        return -1;
+    }
+    if (events & SLIRP_POLL_IN) e |= POLLIN;
+    if (events & SLIRP_POLL_OUT) e |= POLLOUT;
+    if (events & SLIRP_POLL_PRI) e |= POLLPRI;
+    fds[fd_count].fd = fd;
+    fds[fd_count].events = e;
+    fds[fd_count].revents = 0;
+    return fd_count++;
+}
+
+static int slirp_get_revents(int idx, void *opaque)
+{
+    int r = 0;
+    short e;
+
+    (void) opaque;
+    if (idx < 0 || idx >= fd_count) {
+        return 0;
+    }
+    e = fds[idx].revents;
+    if (e & POLLIN) r |= SLIRP_POLL_IN;
+    if (e & POLLOUT) r |= SLIRP_POLL_OUT;
+    if (e & POLLPRI) r |= SLIRP_POLL_PRI;
+    if (e & POLLERR) r |= SLIRP_POLL_ERR;
+    if (e & POLLHUP) r |= SLIRP_POLL_HUP;
+    return r;
+}
+
+static const SlirpCb slirp_callbacks = {
+    .send_packet = slirp_send_packet,
+    .guest_error = slirp_guest_error,
+    .clock_get_ns = slirp_clock_get_ns,
+    .timer_new = slirp_timer_new,
+    .timer_free = slirp_timer_free,
+    .timer_mod = slirp_timer_mod,
+    .register_poll_fd = slirp_register_poll_fd,
+    .unregister_poll_fd = slirp_register_poll_fd,
+    .notify = slirp_notify,
+};
+
+/* ---- lwIP netif ----------------------------------------------------------------------- */
+
+static err_t sim_linkoutput(struct netif *netif, struct pbuf *p)
+{
+    const u16_t len = pbuf_copy_partial(p, frame_out, sizeof(frame_out), 0);
+
+    (void) netif;
+    if (len != p->tot_len) {
+        return ERR_BUF;
+    }
+    if (sim_slirp != NULL) {
+        slirp_input(sim_slirp, frame_out, len);
+    } else if (sim_tap >= 0 && write(sim_tap, frame_out, len) != (ssize_t) len) {
+        return ERR_IF;
+    }
+    return ERR_OK;
+}
+
+static err_t sim_netif_init(struct netif *netif)
+{
+    static const u8_t mac[6] = { 0x02, 0x53, 0x54, 0x41, 0x50, 0x4C }; /* locally administered */
+
+    netif->name[0] = 's';
+    netif->name[1] = 'l';
+    netif->mtu = 1500;
+    netif->hwaddr_len = 6;
+    memcpy(netif->hwaddr, mac, 6);
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+    netif->output = etharp_output;
+    netif->linkoutput = sim_linkoutput;
+    return ERR_OK;
+}
+
+static void deliver(const unsigned char *data, size_t len)
+{
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t) len, PBUF_POOL);
+
+    if (p == NULL) {
+        return; /* pool empty: dropped, TCP retransmits */
+    }
+    pbuf_take(p, data, (u16_t) len);
+    if (sim_netif.input(p, &sim_netif) != ERR_OK) {
+        pbuf_free(p);
+    }
+}
+
+static int open_tap(const char *name)
+{
+    struct ifreq ifr;
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0) {
+        fprintf(stderr, "stapler-sim: cannot open /dev/net/tun: %s (TAP needs the tun module "
+                        "and CAP_NET_ADMIN; use the default slirp network instead)\n", strerror(errno));
+        return -1;
+    }
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+        fprintf(stderr, "stapler-sim: cannot attach TAP device %s: %s (create it first: "
+                        "ip tuntap add dev %s mode tap; ip link set %s up)\n",
+                name, strerror(errno), name, name);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int parse_ip4(const char *text, ip4_addr_t *out, const char *what)
+{
+    if (!ip4addr_aton(text, out)) {
+        fprintf(stderr, "stapler-sim: %s '%s' is not an IPv4 address\n", what, text);
+        return -1;
+    }
+    return 0;
+}
+
+int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t timeout_ms)
+{
+    ip4_addr_t address, netmask, gateway;
+    const int64_t deadline = now_ns() + (int64_t) timeout_ms * 1000000;
+
+    ip4_addr_set_zero(&address);
+    ip4_addr_set_zero(&netmask);
+    ip4_addr_set_zero(&gateway);
+    if (options->address != NULL) {
+        if (parse_ip4(options->address, &address, "--ip") != 0 ||
+            parse_ip4(options->netmask != NULL ? options->netmask : "255.255.255.0", &netmask, "--netmask") != 0 ||
+            (options->gateway != NULL && parse_ip4(options->gateway, &gateway, "--gateway") != 0)) {
+            return -1;
+        }
+    }
+    lwip_init();
+    if (options->tap != NULL) {
+        sim_tap = open_tap(options->tap);
+        if (sim_tap < 0) {
+            return -1;
+        }
+    } else {
+        SlirpConfig cfg;
+
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.version = 3;
+        cfg.in_enabled = true;
+        inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);
+        inet_pton(AF_INET, "255.255.255.0", &cfg.vnetmask);
+        inet_pton(AF_INET, "10.0.2.2", &cfg.vhost);
+        inet_pton(AF_INET, "10.0.2.15", &cfg.vdhcp_start);
+        inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
+        cfg.vhostname = "stapler-sim";
+        cfg.if_mtu = 1500;
+        cfg.if_mru = 1500;
+        sim_slirp = slirp_new(&cfg, &slirp_callbacks, NULL);
+        if (sim_slirp == NULL) {
+            fprintf(stderr, "stapler-sim: libslirp could not start\n");
+            return -1;
+        }
+    }
+    netif_add(&sim_netif, &address, &netmask, &gateway, NULL, sim_netif_init, ethernet_input);
+    netif_set_default(&sim_netif);
+    netif_set_up(&sim_netif);
+    if (options->address == NULL) {
+        dhcp_start(&sim_netif);
+    }
+    while (!(options->address != NULL || dhcp_supplied_address(&sim_netif))) {
+        if (now_ns() > deadline) {
+            fprintf(stderr, "stapler-sim: no DHCP lease within %u ms (with --tap, give --ip)\n",
+                    (unsigned) timeout_ms);
+            stapler_sim_net_stop();
+            return -1;
+        }
+        stapler_sim_net_poll(50);
+    }
+    if (options->dns != NULL) {
+        ip_addr_t dns;
+
+        if (!ipaddr_aton(options->dns, &dns)) {
+            fprintf(stderr, "stapler-sim: --dns '%s' is not an IP address\n", options->dns);
+            stapler_sim_net_stop();
+            return -1;
+        }
+        dns_setserver(0, &dns);
+        dns_setserver(1, NULL);
+    }
+    if (options->verbose) {
+        char a[16], g[16];
+        const ip_addr_t *d = dns_getserver(0);
+
+        snprintf(a, sizeof(a), "%s", ip4addr_ntoa(netif_ip4_addr(&sim_netif)));
+        snprintf(g, sizeof(g), "%s", ip4addr_ntoa(netif_ip4_gw(&sim_netif)));
+        printf("net: %s address %s gateway %s dns %s\n", options->tap != NULL ? "tap" : "slirp", a, g,
+               ipaddr_ntoa(d));
+    }
+    return 0;
+}
+
+void stapler_sim_net_poll(uint32_t max_wait_ms)
+{
+    uint32_t timeout = max_wait_ms;
+    const uint32_t lwip_wait = sys_timeouts_sleeptime();
+    int i, ready;
+
+    if (lwip_wait < timeout) {
+        timeout = lwip_wait;
+    }
+    if (queue_count > 0) {
+        timeout = 0;
+    }
+    fd_count = 0;
+    if (sim_slirp != NULL) {
+        const int64_t now_ms = now_ns() / 1000000;
+
+        for (i = 0; i < SLIRP_TIMERS; i++) {
+            if (timers[i].used && timers[i].expire_ms >= 0) {
+                const int64_t left = timers[i].expire_ms - now_ms;
+                if (left < (int64_t) timeout) {
+                    timeout = left > 0 ? (uint32_t) left : 0;
+                }
+            }
+        }
+        slirp_pollfds_fill(sim_slirp, &timeout, slirp_add_poll, NULL);
+    } else if (sim_tap >= 0) {
+        fds[0].fd = sim_tap;
+        fds[0].events = POLLIN;
+        fds[0].revents = 0;
+        fd_count = 1;
+    }
+    ready = poll(fds, (nfds_t) fd_count, (int) (timeout > 1000u ? 1000u : timeout));
+    if (sim_slirp != NULL) {
+        const int64_t now_ms = now_ns() / 1000000;
+
+        slirp_pollfds_poll(sim_slirp, ready < 0, slirp_get_revents, NULL);
+        for (i = 0; i < SLIRP_TIMERS; i++) {
+            if (timers[i].used && timers[i].expire_ms >= 0 && timers[i].expire_ms <= now_ms) {
+                timers[i].expire_ms = -1;
+                timers[i].cb(timers[i].opaque);
+            }
+        }
+    } else if (sim_tap >= 0 && ready > 0 && (fds[0].revents & POLLIN)) {
+        unsigned char frame[FRAME_MAX];
+        ssize_t n;
+
+        while ((n = read(sim_tap, frame, sizeof(frame))) > 0) {
+            deliver(frame, (size_t) n);
+        }
+    }
+    while (queue_count > 0) {
+        const unsigned slot = queue_head;
+
+        queue_head = (queue_head + 1) % QUEUE_FRAMES;
+        queue_count--;
+        deliver(queue[slot].data, queue[slot].len);
+    }
+    sys_check_timeouts();
+}
+
+void stapler_sim_net_stop(void)
+{
+    if (sim_netif.state != NULL || netif_is_up(&sim_netif)) {
+        dhcp_release_and_stop(&sim_netif);
+        netif_set_down(&sim_netif);
+        netif_remove(&sim_netif);
+    }
+    if (sim_slirp != NULL) {
+        slirp_cleanup(sim_slirp);
+        sim_slirp = NULL;
+    }
+    if (sim_tap >= 0) {
+        close(sim_tap);
+        sim_tap = -1;
+    }
+}

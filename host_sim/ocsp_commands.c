@@ -13,6 +13,7 @@
  *
  *   fetch --cert C --issuer I [--url U] [--out FILE] [--proxy HOST:PORT] [--sha256] [--nonce]
  *         [--json] [--verbose] [--dns IP] [--tap IFNAME --ip A [--netmask M] [--gateway G]]
+ *         [--idle-timeout MS] [--total-timeout MS]   (default: Kconfig's)
  *   exits like inspect, and 8 when no response arrived (DNS, connect, timeout, HTTP
  *   status, content type, size): the error class says which.
  */
@@ -449,7 +450,8 @@ int stapler_sim_command_fetch(int argc, char **argv)
         { "--gateway", 1, NULL }, { "--dns", 1, NULL },    { "--cert", 1, NULL },
         { "--issuer", 1, NULL }, { "--url", 1, NULL },     { "--out", 1, NULL },
         { "--proxy", 1, NULL },  { "--sha256", 0, NULL },  { "--nonce", 0, NULL },
-        { "--json", 0, NULL },   { "--verbose", 0, NULL },
+        { "--json", 0, NULL },   { "--verbose", 0, NULL }, { "--idle-timeout", 1, NULL },
+        { "--total-timeout", 1, NULL },
     };
     static stapler_http_exchange_t ex;
     static stapler_port_t port;
@@ -515,7 +517,9 @@ int stapler_sim_command_fetch(int argc, char **argv)
     port.monotonic_ms = fetch_clock_ms;
     stapler_lwip_transport_init(&port.transport);
     started = fetch_clock_ms(NULL);
-    stapler_http_exchange_start(&ex, &port, url, options[9].value, request, request_len);
+    stapler_http_exchange_start_with(&ex, &port, url, options[9].value, request, request_len, 0,
+                                     options[14].value != NULL ? (uint32_t) strtoul(options[14].value, NULL, 10) : 0,
+                                     options[15].value != NULL ? (uint32_t) strtoul(options[15].value, NULL, 10) : 0);
     for (;;) {
         uint32_t wait = 0;
 

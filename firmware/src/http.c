@@ -722,6 +722,15 @@ int stapler_http_exchange_start(stapler_http_exchange_t *ex, const stapler_port_
                                 const char *url, const char *proxy,
                                 const unsigned char *ocsp_request, size_t ocsp_request_len)
 {
+    return stapler_http_exchange_start_with(ex, port, url, proxy, ocsp_request, ocsp_request_len, 0, 0, 0);
+}
+
+int stapler_http_exchange_start_with(stapler_http_exchange_t *ex, const stapler_port_t *port,
+                                     const char *url, const char *proxy,
+                                     const unsigned char *ocsp_request, size_t ocsp_request_len,
+                                     uint32_t connect_timeout_ms, uint32_t idle_timeout_ms,
+                                     uint32_t total_timeout_ms)
+{
     size_t url_len, proxy_len;
     int ret;
 
@@ -735,6 +744,9 @@ int stapler_http_exchange_start(stapler_http_exchange_t *ex, const stapler_port_
     ex->connection = -1;
     ex->redirects = 0;
     ex->max_redirects = CONFIG_STAPLER_HTTP_MAX_REDIRECTS;
+    ex->connect_timeout_ms = connect_timeout_ms != 0 ? connect_timeout_ms : CONFIG_STAPLER_HTTP_CONNECT_TIMEOUT_MS;
+    ex->idle_timeout_ms = idle_timeout_ms != 0 ? idle_timeout_ms : CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS;
+    ex->total_timeout_ms = total_timeout_ms != 0 ? total_timeout_ms : CONFIG_STAPLER_HTTP_TOTAL_TIMEOUT_MS;
     ex->result = 0;
     ex->started_ms = port->monotonic_ms(port->context);
     memcpy(ex->ocsp_request, ocsp_request, ocsp_request_len);
@@ -820,7 +832,7 @@ int stapler_http_exchange_step(stapler_http_exchange_t *ex, uint32_t *wait_ms)
         void *ctx = ex->port->context;
         int ret;
 
-        if (now_ms - ex->started_ms >= CONFIG_STAPLER_HTTP_TOTAL_TIMEOUT_MS) {
+        if (now_ms - ex->started_ms >= ex->total_timeout_ms) {
             stapler_http_finish(ex, STAPLER_ERR_HTTP_TOTAL_TIMEOUT);
             break;
         }
@@ -829,7 +841,7 @@ int stapler_http_exchange_step(stapler_http_exchange_t *ex, uint32_t *wait_ms)
             if (ret < 0) {
                 stapler_http_finish(ex, ret);
             } else if (ret == 0) {
-                if (now_ms - ex->phase_ms >= CONFIG_STAPLER_HTTP_CONNECT_TIMEOUT_MS) {
+                if (now_ms - ex->phase_ms >= ex->connect_timeout_ms) {
                     stapler_http_finish(ex, STAPLER_ERR_HTTP_CONNECT_TIMEOUT);
                 }
                 break;
@@ -843,7 +855,7 @@ int stapler_http_exchange_step(stapler_http_exchange_t *ex, uint32_t *wait_ms)
             if (ret < 0) {
                 stapler_http_finish(ex, ret);
             } else if (ret == 0) {
-                if (now_ms - ex->phase_ms >= CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS) {
+                if (now_ms - ex->phase_ms >= ex->idle_timeout_ms) {
                     stapler_http_finish(ex, STAPLER_ERR_HTTP_IDLE_TIMEOUT);
                 }
                 break;
@@ -859,7 +871,7 @@ int stapler_http_exchange_step(stapler_http_exchange_t *ex, uint32_t *wait_ms)
 
             ret = t->recv(ctx, ex->connection, buffer, sizeof(buffer));
             if (ret == 0) {
-                if (now_ms - ex->phase_ms >= CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS) {
+                if (now_ms - ex->phase_ms >= ex->idle_timeout_ms) {
                     stapler_http_finish(ex, STAPLER_ERR_HTTP_IDLE_TIMEOUT);
                 }
                 break;
@@ -884,12 +896,12 @@ int stapler_http_exchange_step(stapler_http_exchange_t *ex, uint32_t *wait_ms)
     if (ex->phase == STAPLER_HTTP_DONE) {
         return 1;
     }
-    wait = stapler_http_until(now_ms, ex->started_ms, CONFIG_STAPLER_HTTP_TOTAL_TIMEOUT_MS);
+    wait = stapler_http_until(now_ms, ex->started_ms, ex->total_timeout_ms);
     {
         const uint32_t phase_wait = stapler_http_until(
             now_ms, ex->phase_ms,
-            ex->phase == STAPLER_HTTP_CONNECTING ? CONFIG_STAPLER_HTTP_CONNECT_TIMEOUT_MS
-                                                 : CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS);
+            ex->phase == STAPLER_HTTP_CONNECTING ? ex->connect_timeout_ms
+                                                 : ex->idle_timeout_ms);
         if (phase_wait < wait) {
             wait = phase_wait;
         }

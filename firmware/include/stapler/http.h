@@ -142,6 +142,9 @@ typedef struct {
     uint64_t phase_ms;                          /**< connect start, or the last progress */
     unsigned redirects;                         /**< followed so far */
     unsigned max_redirects;                     /**< CONFIG_STAPLER_HTTP_MAX_REDIRECTS */
+    uint32_t connect_timeout_ms;                /**< CONFIG_STAPLER_HTTP_CONNECT_TIMEOUT_MS */
+    uint32_t idle_timeout_ms;                   /**< CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS */
+    uint32_t total_timeout_ms;                  /**< CONFIG_STAPLER_HTTP_TOTAL_TIMEOUT_MS */
     int is_post;
     char url[STAPLER_URL_MAX + 1];              /**< the URL being fetched (after redirects) */
     char proxy[STAPLER_HTTP_HOST_MAX + 8];      /**< host:port of the proxy, or "" */
@@ -163,6 +166,16 @@ typedef struct {
 int stapler_http_exchange_start(stapler_http_exchange_t *exchange, const stapler_port_t *port,
                                 const char *url, const char *proxy,
                                 const unsigned char *ocsp_request, size_t ocsp_request_len);
+
+/**
+ * \brief Start like stapler_http_exchange_start(), with other limits than Kconfig's (a tool
+ *        or a test; 0 keeps the Kconfig value).
+ */
+int stapler_http_exchange_start_with(stapler_http_exchange_t *exchange, const stapler_port_t *port,
+                                     const char *url, const char *proxy,
+                                     const unsigned char *ocsp_request, size_t ocsp_request_len,
+                                     uint32_t connect_timeout_ms, uint32_t idle_timeout_ms,
+                                     uint32_t total_timeout_ms);
 
 /**
  * \brief Move the exchange on: call it after network events and when \p wait_ms expires.

@@ -17,6 +17,7 @@
 #include "stapler_posix.h"
 #include "agent_commands.h"
 #include "ocsp_commands.h"
+#include "run_command.h"
 #include "provision.h"
 #include "stapler_sim_build_info.h"
 
@@ -48,6 +49,15 @@ static int command_help(void)
            "             verifies and is newer, then cached in the image (exit 0, or 7)\n"
            "  status --flash FLASH.img [--at TIME] [--json]\n"
            "             boot the agent from the image (cache only, no network); show it\n"
+           "  fetch --cert C --issuer I [--url U] [--out R.der] [--proxy HOST:PORT] [--nonce]\n"
+           "        [--json] [--dns IP] [--tap IF --ip A] [--idle-timeout MS] [--total-timeout MS]\n"
+           "             fetch over the simulator's lwIP network (libslirp: this PC is 10.0.2.2)\n"
+           "             and verify; exits as inspect, or 8 when no response arrived (the\n"
+           "             error class says why: dns, connect, timeout, http_4xx, ...)\n"
+           "  run --flash FLASH.img [--for DURATION] [--fetches N] [--speed N] [--json]\n"
+           "      [--clock-file F] [--proxy HOST:PORT] [--dns IP] [--tap IF --ip A]\n"
+           "             the agent itself: boot from the image, fetch, refresh, cache; one\n"
+           "             status line per event. --speed N jumps idle time N times faster\n"
            "  help       this text\n");
     return EXIT_OK;
 }
@@ -120,6 +130,7 @@ int main(int argc, char **argv)
         { "request", stapler_sim_command_request },
         { "inspect", stapler_sim_command_inspect },
         { "fetch", stapler_sim_command_fetch },
+        { "run", stapler_sim_command_run },
         { "provision", stapler_sim_command_provision },
         { "offer", stapler_sim_command_offer },
         { "status", stapler_sim_command_status },

@@ -696,8 +696,9 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
             }
             if (ret != 0) {
                 /* Could not even start (URL too long, no entropy): a failed fetch. */
-                (void) stapler_agent_fetch_done(agent, identity, ret, NULL, 0, 0);
-                stapler_agent_log_fetch(agent, identity, ret);
+                agent->fetch_identity = identity;
+                agent->fetch_result = stapler_agent_fetch_done(agent, identity, ret, NULL, 0, 0);
+                stapler_agent_log_fetch(agent, identity, agent->fetch_result);
                 finished = 1;
                 (void) stapler_agent_poll(agent, &identity, &wait);
             } else {
@@ -719,6 +720,7 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
                                            ex->result == 0 ? ex->response.body_len : 0,
                                            ex->response.retry_after_s);
             stapler_agent_log_fetch(agent, identity, ret);
+            agent->fetch_result = ret;
             stapler_http_exchange_abort(ex);
             agent->fetching = 0;
             finished = 1;

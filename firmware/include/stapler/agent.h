@@ -129,7 +129,8 @@ typedef struct {
     void *event_context;
     /* Fetching over the port's transport (stapler_agent_step()) */
     int fetching;                            /**< an exchange is in progress */
-    unsigned fetch_identity;                 /**< for that identity */
+    unsigned fetch_identity;                 /**< for that identity (or the one that just ended) */
+    int fetch_result;                        /**< of the fetch that ended last: 0 or why not */
     char proxy[STAPLER_HTTP_HOST_MAX + 8];   /**< host:port, or "" */
     stapler_http_exchange_t exchange;
 } stapler_agent_t;
@@ -222,7 +223,8 @@ int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int erro
  *        Without a transport in the port it only reports how long nothing is due.
  * \param wait_ms  Receives how long until the agent needs a step again (at most a day;
  *                 short while a fetch is in progress).
- * \return 1 when a fetch ended during this step (see stapler_agent_status()), else 0.
+ * \return 1 when a fetch ended during this step (agent->fetch_identity, agent->fetch_result),
+ *         else 0.
  */
 int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms);
 

@@ -26,17 +26,6 @@ enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_REFUSED = 7 };
 static stapler_posix_platform_t platform;
 static stapler_agent_t agent;
 
-static const char *state_name(int state)
-{
-    switch (state) {
-        case STAPLER_IDENTITY_NOT_APPLICABLE: return "not_applicable";
-        case STAPLER_IDENTITY_NO_STAPLE: return "no_staple";
-        case STAPLER_IDENTITY_SERVING: return "serving";
-        case STAPLER_IDENTITY_REVOKED: return "revoked";
-        default: return "unused";
-    }
-}
-
 static const char *status_name(int status)
 {
     return status == STAPLER_OCSP_GOOD ? "good" : status == STAPLER_OCSP_REVOKED ? "revoked" : "unknown";
@@ -149,7 +138,7 @@ int stapler_sim_command_status(int argc, char **argv)
         stapler_agent_status(&agent, id, &status);
         if (json) {
             printf("%s{\"index\":%u,\"state\":\"%s\",\"serving\":%s,", id ? "," : "", id,
-                   state_name(status.state), status.serving ? "true" : "false");
+                   stapler_sim_state_name(status.state), status.serving ? "true" : "false");
             if (status.this_update != 0) {
                 printf("\"cert_status\":\"%s\",\"this_update\":\"%s\",", status_name(status.cert_status),
                        stapler_sim_format_time(status.this_update, t1, sizeof(t1)));
@@ -180,7 +169,7 @@ int stapler_sim_command_status(int argc, char **argv)
                 printf("\"last_error\":null,\"last_error_message\":null}");
             }
         } else {
-            printf("identity %u: %s%s\n", id, state_name(status.state),
+            printf("identity %u: %s%s\n", id, stapler_sim_state_name(status.state),
                    status.serving ? " (staple ready for the first handshake)" : "");
             if (status.this_update != 0) {
                 printf("  response: %s, thisUpdate %s, nextUpdate %s, %lld s left\n",

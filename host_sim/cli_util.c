@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "stapler/agent.h"
 #include "stapler/ocsp.h"
 
 int stapler_sim_parse_time(const char *text, int64_t *seconds)
@@ -78,4 +79,15 @@ int stapler_sim_load_certificates(mbedtls_x509_crt *crt, const char *path, const
         return -1;
     }
     return 0;
+}
+
+const char *stapler_sim_state_name(int state)
+{
+    switch (state) {
+        case STAPLER_IDENTITY_NOT_APPLICABLE: return "not_applicable";
+        case STAPLER_IDENTITY_NO_STAPLE: return "no_staple";
+        case STAPLER_IDENTITY_SERVING: return "serving";
+        case STAPLER_IDENTITY_REVOKED: return "revoked";
+        default: return "unused";
+    }
 }

@@ -21,4 +21,7 @@ long stapler_sim_read_file(const char *path, unsigned char *buf, size_t size);
  *  \p what names the file in messages. Returns 0 or -1 with a message. */
 int stapler_sim_load_certificates(mbedtls_x509_crt *crt, const char *path, const char *what);
 
+/** Stable snake_case name of an identity state (stapler_identity_state_t). */
+const char *stapler_sim_state_name(int state);
+
 #endif

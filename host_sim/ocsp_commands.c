@@ -129,6 +129,19 @@ static const char *required(const option_t *option, const char *command)
     return option->value;
 }
 
+/* Initialise both (so they can always be released) and load the certificate and its issuer. */
+static int load_pair(mbedtls_x509_crt *cert, mbedtls_x509_crt *issuer, const char *cert_path,
+                     const char *issuer_path)
+{
+    mbedtls_x509_crt_init(cert);
+    mbedtls_x509_crt_init(issuer);
+    if (stapler_sim_load_certificates(cert, cert_path, "certificate") != 0 ||
+        stapler_sim_load_certificates(issuer, issuer_path, "issuer certificate") != 0) {
+        return -1;
+    }
+    return 0;
+}
+
 int stapler_sim_command_request(int argc, char **argv)
 {
     option_t options[] = {
@@ -149,10 +162,7 @@ int stapler_sim_command_request(int argc, char **argv)
     /* Kconfig's choices are the defaults; the flags turn them on. */
     sha256 = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[2].value != NULL;
     use_nonce = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE) || options[3].value != NULL;
-    mbedtls_x509_crt_init(&cert);
-    mbedtls_x509_crt_init(&issuer);
-    if (stapler_sim_load_certificates(&cert, options[0].value, "certificate") != 0 ||
-        stapler_sim_load_certificates(&issuer, options[1].value, "issuer certificate") != 0) {
+    if (load_pair(&cert, &issuer, options[0].value, options[1].value) != 0) {
         goto exit;
     }
     if (options[5].value != NULL) {
@@ -397,10 +407,7 @@ int stapler_sim_command_inspect(int argc, char **argv)
         policy.nonce = nonce;
     }
 
-    mbedtls_x509_crt_init(&cert);
-    mbedtls_x509_crt_init(&issuer);
-    if (stapler_sim_load_certificates(&cert, options[1].value, "certificate") != 0 ||
-        stapler_sim_load_certificates(&issuer, options[2].value, "issuer certificate") != 0) {
+    if (load_pair(&cert, &issuer, options[1].value, options[2].value) != 0) {
         goto exit;
     }
     in.cert = &cert;
@@ -477,10 +484,7 @@ int stapler_sim_command_fetch(int argc, char **argv)
     sha256 = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[10].value != NULL;
     use_nonce = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE) || options[11].value != NULL;
     json = options[12].value != NULL;
-    mbedtls_x509_crt_init(&cert);
-    mbedtls_x509_crt_init(&issuer);
-    if (stapler_sim_load_certificates(&cert, options[5].value, "certificate") != 0 ||
-        stapler_sim_load_certificates(&issuer, options[6].value, "issuer certificate") != 0) {
+    if (load_pair(&cert, &issuer, options[5].value, options[6].value) != 0) {
         goto exit;
     }
     in.cert = &cert;

@@ -84,17 +84,6 @@ static void skip_ahead(int64_t ms)
     }
 }
 
-static const char *state_name(int state)
-{
-    switch (state) {
-        case STAPLER_IDENTITY_NOT_APPLICABLE: return "not_applicable";
-        case STAPLER_IDENTITY_NO_STAPLE: return "no_staple";
-        case STAPLER_IDENTITY_SERVING: return "serving";
-        case STAPLER_IDENTITY_REVOKED: return "revoked";
-        default: return "unused";
-    }
-}
-
 static const char *event_name(stapler_event_t event)
 {
     switch (event) {
@@ -115,7 +104,7 @@ static void report(unsigned identity, const char *what, int result)
     stapler_sim_format_time(st.now, now, sizeof(now));
     if (json) {
         printf("{\"time\":\"%s\",\"event\":\"%s\",\"identity\":%u,\"state\":\"%s\",\"serving\":%s,", now, what,
-               identity, state_name(st.state), st.serving ? "true" : "false");
+               identity, stapler_sim_state_name(st.state), st.serving ? "true" : "false");
         if (strcmp(what, "fetch") == 0) {
             printf("\"fetch_class\":\"%s\",\"error\":%s%s%s,\"http_status\":%d,",
                    stapler_agent_fetch_class_name(stapler_agent_fetch_class(result)), result ? "\"" : "",
@@ -128,7 +117,7 @@ static void report(unsigned identity, const char *what, int result)
                st.has_next_update ? "\"" : "", (long long) st.remaining, (long long) st.next_attempt_in,
                (unsigned) st.consecutive_failures, (unsigned) st.fetches_ok, (unsigned) st.fetches_failed);
     } else {
-        printf("[%s] identity %u: %-8s %s", now, identity, what, state_name(st.state));
+        printf("[%s] identity %u: %-8s %s", now, identity, what, stapler_sim_state_name(st.state));
         if (strcmp(what, "fetch") == 0) {
             printf(" (fetch %s%s%s", stapler_agent_fetch_class_name(stapler_agent_fetch_class(result)),
                    result ? ": " : "", result ? stapler_error_slug(result) : "");

@@ -4,6 +4,13 @@
  * lwIP's own timers for DNS retries and retransmissions. Received pbufs are held (and the
  * TCP window not reopened) until the core takes the bytes, so a slow consumer throttles
  * the responder instead of exhausting the pbuf pool.
+ *
+ * The same slots also hold connections accepted from one optional listener
+ * (stapler_lwip_transport_listen/accept), so a server can run over this stack; lwIP's
+ * accept callback takes a client into a free slot at once (or aborts it), and accept()
+ * hands it over later, from the main loop. The listener itself is a raw tcp_pcb: lwIP
+ * 2.2's altcp_tcp_close() reads tcp_pcb fields past the end of a (smaller) listening pcb,
+ * which AddressSanitizer reports; accepted pcbs are wrapped into altcp like ours.
  */
 #include "stapler_lwip_transport.h"
 
@@ -14,6 +21,13 @@
 #include "lwip/dns.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+
+#if MEMP_NUM_TCP_PCB < STAPLER_LWIP_CONNECTIONS
+#error "lwipopts.h: MEMP_NUM_TCP_PCB is below STAPLER_LWIP_CONNECTIONS; raise it to at least STAPLER_LWIP_CONNECTIONS (each connection owns a tcp_pcb)"
+#endif
+#if STAPLER_LWIP_ACCEPTED_MAX < 1 || STAPLER_LWIP_ACCEPTED_MAX >= STAPLER_LWIP_CONNECTIONS
+#error "STAPLER_LWIP_ACCEPTED_MAX must leave connect() at least one of STAPLER_LWIP_CONNECTIONS slots, and allow one accepted connection"
+#endif
 
 typedef enum {
     STAPLER_LWIP_FREE = 0,
@@ -31,9 +45,36 @@ typedef struct {
     struct altcp_pcb *pcb;
     struct pbuf *rx;          /* received, not yet taken */
     int peer_closed;
+    uint8_t accepted;         /* came from the listener (counts towards ACCEPTED_MAX) */
+    uint8_t waiting;          /* accepted by lwIP, not yet handed out by accept() */
+    uint32_t arrival;         /* while waiting: order of arrival, oldest handed out first */
 } stapler_lwip_conn_t;
 
 static stapler_lwip_conn_t stapler_lwip_conns[STAPLER_LWIP_CONNECTIONS];
+
+static struct tcp_pcb *stapler_lwip_listener; /* LISTEN state, or NULL */
+static uint32_t stapler_lwip_arrivals;
+static unsigned stapler_lwip_refused;
+static int stapler_lwip_refused_unreported; /* accept() tells NO_RESOURCES once */
+
+/* Take a free slot, cleared, with a new generation; -1 if none is free. */
+static int stapler_lwip_claim(void)
+{
+    int index;
+
+    for (index = 0; index < STAPLER_LWIP_CONNECTIONS; index++) {
+        stapler_lwip_conn_t *c = &stapler_lwip_conns[index];
+
+        if (c->state == STAPLER_LWIP_FREE) {
+            const uint8_t generation = (uint8_t) (c->generation + 1u);
+
+            memset(c, 0, sizeof(*c));
+            c->generation = generation;
+            return index;
+        }
+    }
+    return -1;
+}
 
 static stapler_lwip_conn_t *stapler_lwip_get(int connection)
 {
@@ -69,6 +110,15 @@ static void stapler_lwip_err(void *arg, err_t err)
         return;
     }
     c->pcb = NULL; /* lwIP has already deallocated it */
+    if (c->waiting) {
+        /* Reset before anyone took it: nobody owns it yet, so nobody needs to hear of it. */
+        if (c->rx != NULL) {
+            pbuf_free(c->rx);
+            c->rx = NULL;
+        }
+        c->state = STAPLER_LWIP_FREE;
+        return;
+    }
     switch (err) {
         case ERR_RST:
             stapler_lwip_fail(c, c->state == STAPLER_LWIP_CONNECTING ? STAPLER_PORT_ERR_REFUSED
@@ -183,26 +233,19 @@ static void stapler_lwip_dns_found(const char *name, const ip_addr_t *address, v
 static int stapler_lwip_connect(void *context, const char *host, uint16_t port)
 {
     ip_addr_t address;
-    stapler_lwip_conn_t *c = NULL;
+    stapler_lwip_conn_t *c;
     int index;
     err_t err;
 
     (void) context;
-    for (index = 0; index < STAPLER_LWIP_CONNECTIONS; index++) {
-        if (stapler_lwip_conns[index].state == STAPLER_LWIP_FREE) {
-            c = &stapler_lwip_conns[index];
-            break;
-        }
-    }
-    if (c == NULL || host == NULL) {
+    if (host == NULL) {
         return STAPLER_PORT_ERR_NO_RESOURCES;
     }
-    {
-        const uint8_t generation = (uint8_t) (c->generation + 1u);
-
-        memset(c, 0, sizeof(*c));
-        c->generation = generation;
+    index = stapler_lwip_claim();
+    if (index < 0) {
+        return STAPLER_PORT_ERR_NO_RESOURCES;
     }
+    c = &stapler_lwip_conns[index];
     c->port = port;
     c->state = STAPLER_LWIP_RESOLVING;
     /* Literals resolve at once; names go to lwIP's resolver (answer in stapler_lwip_dns_found). */
@@ -295,19 +338,14 @@ static int stapler_lwip_recv_take(void *context, int connection, void *buffer, s
     return (int) n;
 }
 
-static void stapler_lwip_close(void *context, int connection)
+/* Give the slot back: FIN when open (unless \p reset), RST otherwise. */
+static void stapler_lwip_release(stapler_lwip_conn_t *c, int reset)
 {
-    stapler_lwip_conn_t *c = stapler_lwip_get(connection);
-
-    (void) context;
-    if (c == NULL) {
-        return;
-    }
     if (c->pcb != NULL) {
         struct altcp_pcb *pcb = c->pcb;
 
         stapler_lwip_detach(pcb);
-        if (c->state != STAPLER_LWIP_OPEN || altcp_close(pcb) != ERR_OK) {
+        if (reset || c->state != STAPLER_LWIP_OPEN || altcp_close(pcb) != ERR_OK) {
             altcp_abort(pcb);
         }
         c->pcb = NULL;
@@ -317,6 +355,16 @@ static void stapler_lwip_close(void *context, int connection)
         c->rx = NULL;
     }
     c->state = STAPLER_LWIP_FREE; /* a late DNS answer sees FREE and is ignored */
+}
+
+static void stapler_lwip_close(void *context, int connection)
+{
+    stapler_lwip_conn_t *c = stapler_lwip_get(connection);
+
+    (void) context;
+    if (c != NULL) {
+        stapler_lwip_release(c, 0);
+    }
 }
 
 void stapler_lwip_transport_init(stapler_port_transport_t *transport)
@@ -336,4 +384,139 @@ unsigned stapler_lwip_transport_open_count(void)
         n += stapler_lwip_conns[i].state != STAPLER_LWIP_FREE;
     }
     return n;
+}
+
+/* ---- Listening side ------------------------------------------------------------------ */
+
+static unsigned stapler_lwip_accepted_open(void)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < STAPLER_LWIP_CONNECTIONS; i++) {
+        n += stapler_lwip_conns[i].state != STAPLER_LWIP_FREE && stapler_lwip_conns[i].accepted;
+    }
+    return n;
+}
+
+/* lwIP's accept callback, inside tcp_input once the handshake is complete: take the client
+ * into a slot now (its bytes are then held like any connection's), or refuse it. */
+static err_t stapler_lwip_accepted(void *arg, struct tcp_pcb *tpcb, err_t err)
+{
+    stapler_lwip_conn_t *c;
+    struct altcp_pcb *pcb = NULL;
+    int index = -1;
+
+    (void) arg;
+    if (tpcb == NULL || err != ERR_OK) {
+        return ERR_VAL; /* lwIP ran out of pcbs for a new client: nothing to take */
+    }
+    /* The cap keeps one slot for connect(): a client of ours never blocks the agent's fetch. */
+    if (stapler_lwip_listener != NULL && stapler_lwip_accepted_open() < STAPLER_LWIP_ACCEPTED_MAX) {
+        index = stapler_lwip_claim();
+        if (index >= 0) {
+            pcb = altcp_tcp_wrap(tpcb);
+            if (pcb == NULL) {
+                index = -1; /* altcp pool empty; the claimed slot is still FREE */
+            }
+        }
+    }
+    if (index < 0) {
+        stapler_lwip_refused++;
+        stapler_lwip_refused_unreported = 1;
+        tcp_abort(tpcb); /* RST to the client; lwIP expects ERR_ABRT after an abort */
+        return ERR_ABRT;
+    }
+    c = &stapler_lwip_conns[index];
+    c->pcb = pcb;
+    c->state = STAPLER_LWIP_OPEN;
+    c->accepted = 1;
+    c->waiting = 1;
+    c->arrival = ++stapler_lwip_arrivals;
+    altcp_arg(pcb, c);
+    altcp_recv(pcb, stapler_lwip_recv);
+    altcp_err(pcb, stapler_lwip_err);
+    altcp_nagle_disable(pcb);
+    return ERR_OK;
+}
+
+int stapler_lwip_transport_listen(uint16_t port)
+{
+    struct tcp_pcb *pcb;
+    struct tcp_pcb *listening;
+    err_t err = ERR_OK;
+
+    if (stapler_lwip_listener != NULL || port == 0) {
+        return STAPLER_PORT_ERR_IO;
+    }
+    /* Bound to IP_ANY_TYPE: one pcb for IPv4 and IPv6 when both are built, else the one
+     * there is. */
+    pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
+    if (pcb == NULL) {
+        return STAPLER_PORT_ERR_NO_RESOURCES;
+    }
+    err = tcp_bind(pcb, IP_ANY_TYPE, port);
+    if (err != ERR_OK) {
+        (void) tcp_close(pcb); /* never connected: closing only frees it */
+        return STAPLER_PORT_ERR_IO; /* ERR_USE: someone listens or is connected on it */
+    }
+    listening = tcp_listen_with_backlog_and_err(pcb, TCP_DEFAULT_LISTEN_BACKLOG, &err);
+    if (listening == NULL) {
+        (void) tcp_close(pcb); /* on failure lwIP leaves the bound pcb to us */
+        return STAPLER_PORT_ERR_NO_RESOURCES;
+    }
+    tcp_arg(listening, NULL);
+    tcp_accept(listening, stapler_lwip_accepted);
+    stapler_lwip_listener = listening;
+    stapler_lwip_refused_unreported = 0;
+    return 0;
+}
+
+int stapler_lwip_transport_accept(void)
+{
+    int i, oldest = -1;
+
+    if (stapler_lwip_listener == NULL) {
+        return STAPLER_PORT_ERR_IO;
+    }
+    for (i = 0; i < STAPLER_LWIP_CONNECTIONS; i++) {
+        const stapler_lwip_conn_t *c = &stapler_lwip_conns[i];
+
+        if (c->state != STAPLER_LWIP_FREE && c->waiting &&
+            (oldest < 0 || (int32_t) (c->arrival - stapler_lwip_conns[oldest].arrival) < 0)) {
+            oldest = i;
+        }
+    }
+    if (oldest >= 0) {
+        stapler_lwip_conns[oldest].waiting = 0;
+        return oldest;
+    }
+    if (stapler_lwip_refused_unreported) {
+        stapler_lwip_refused_unreported = 0;
+        return STAPLER_PORT_ERR_NO_RESOURCES;
+    }
+    return STAPLER_PORT_ERR_CLOSED;
+}
+
+void stapler_lwip_transport_unlisten(void)
+{
+    int i;
+
+    if (stapler_lwip_listener != NULL) {
+        /* A listening pcb always closes (tcp_close frees it; tcp_abort refuses LISTEN).
+         * Clients still in the handshake find no listener and are aborted by lwIP. */
+        (void) tcp_close(stapler_lwip_listener);
+        stapler_lwip_listener = NULL;
+    }
+    /* Clients nobody took yet have no owner once the listener is gone. */
+    for (i = 0; i < STAPLER_LWIP_CONNECTIONS; i++) {
+        if (stapler_lwip_conns[i].state != STAPLER_LWIP_FREE && stapler_lwip_conns[i].waiting) {
+            stapler_lwip_release(&stapler_lwip_conns[i], 1); /* RST: the server is gone */
+        }
+    }
+    stapler_lwip_refused_unreported = 0;
+}
+
+unsigned stapler_lwip_transport_refused_count(void)
+{
+    return stapler_lwip_refused;
 }

@@ -3,6 +3,7 @@
 
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -253,6 +254,37 @@ static int open_tap(const char *name)
     return fd;
 }
 
+/* slirp: forward 127.0.0.1:host_port on the PC to guest_port of the simulator's address
+ * (the static one, or the first DHCP lease slirp hands out, 10.0.2.15). Loopback only: the
+ * simulator must not become reachable from the PC's network. */
+static int add_host_forward(const stapler_sim_net_options_t *options, const ip4_addr_t *address)
+{
+    struct in_addr host, guest;
+
+    inet_pton(AF_INET, "127.0.0.1", &host);
+    if (options->address != NULL) {
+        guest.s_addr = ip4_addr_get_u32(address); /* both in network byte order */
+    } else {
+        inet_pton(AF_INET, "10.0.2.15", &guest);
+    }
+    if (slirp_add_hostfwd(sim_slirp, 0 /* TCP */, host, options->hostfwd_host_port, guest,
+                          options->hostfwd_guest_port) != 0) {
+        fprintf(stderr, "stapler-sim: cannot forward 127.0.0.1:%u on this PC to the simulator's "
+                        "port %u: %s (is another program using port %u? pick a free one)\n",
+                (unsigned) options->hostfwd_host_port, (unsigned) options->hostfwd_guest_port,
+                strerror(errno), (unsigned) options->hostfwd_host_port);
+        return -1;
+    }
+    if (options->verbose) {
+        char g[INET_ADDRSTRLEN];
+
+        inet_ntop(AF_INET, &guest, g, sizeof(g));
+        printf("net: forwarding 127.0.0.1:%u on this PC to %s:%u\n", (unsigned) options->hostfwd_host_port,
+               g, (unsigned) options->hostfwd_guest_port);
+    }
+    return 0;
+}
+
 static int parse_ip4(const char *text, ip4_addr_t *out, const char *what)
 {
     if (!ip4addr_aton(text, out)) {
@@ -277,11 +309,21 @@ int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t tim
             return -1;
         }
     }
+    if ((options->hostfwd_host_port == 0) != (options->hostfwd_guest_port == 0)) {
+        fprintf(stderr, "stapler-sim: a host forward needs both ports, the PC's and the "
+                        "simulator's (or neither)\n");
+        return -1;
+    }
     lwip_init();
     if (options->tap != NULL) {
         sim_tap = open_tap(options->tap);
         if (sim_tap < 0) {
             return -1;
+        }
+        if (options->hostfwd_host_port != 0 && options->verbose) {
+            printf("net: host forward ignored with a TAP device (reach %s:%u directly)\n",
+                   options->address != NULL ? options->address : "the simulator's address",
+                   (unsigned) options->hostfwd_guest_port);
         }
     } else {
         SlirpConfig cfg;
@@ -300,6 +342,10 @@ int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t tim
         sim_slirp = slirp_new(&cfg, &slirp_callbacks, NULL);
         if (sim_slirp == NULL) {
             fprintf(stderr, "stapler-sim: libslirp could not start\n");
+            return -1;
+        }
+        if (options->hostfwd_host_port != 0 && add_host_forward(options, &address) != 0) {
+            stapler_sim_net_stop();
             return -1;
         }
     }

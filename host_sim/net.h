@@ -13,9 +13,17 @@ typedef struct {
     const char *gateway;  /* with address; default none */
     const char *dns;      /* DNS server, overriding DHCP's, or NULL */
     int verbose;          /* print the lease */
+    /* Host forwarding, slirp only: a process on the PC connecting to 127.0.0.1:<host port>
+     * (never any other address of the PC) reaches TCP <guest port> of the simulator's lwIP,
+     * e.g. a server listening with stapler_lwip_transport_listen(). Both or neither
+     * (0 = none). Ignored with a TAP device: the namespace reaches the simulator's address
+     * directly. */
+    uint16_t hostfwd_host_port;
+    uint16_t hostfwd_guest_port;
 } stapler_sim_net_options_t;
 
-/** Bring the stack up and wait (bounded) for an address. 0, or -1 with a message printed. */
+/** Bring the stack up and wait (bounded) for an address. 0, or -1 with a message printed
+ *  (also when the host forward cannot be set up, e.g. its port is in use on the PC). */
 int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t timeout_ms);
 
 /** Sleep until a frame arrives or \p max_wait_ms pass, then run lwIP on what arrived and

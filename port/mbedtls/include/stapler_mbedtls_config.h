@@ -24,6 +24,8 @@
 #define MBEDTLS_PLATFORM_SNPRINTF_ALT
 #define MBEDTLS_PLATFORM_EXIT_ALT       /* arena corruption: the port's fatal handler */
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#define MBEDTLS_MEMORY_DEBUG            /* arena peak for status and benchmarks */
+#define MBEDTLS_PLATFORM_FPRINTF_ALT    /* ... whose dumps go nowhere unless a hook is set */
 #define MBEDTLS_MEMORY_ALIGN_MULTIPLE 8
 
 /* --- Encoding ------------------------------------------------------------------------------ */
@@ -67,6 +69,51 @@
 /* --- X.509 ------------------------------------------------------------------------------ */
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
+
+/* --- TLS 1.2 and 1.3 with OCSP stapling (CONFIG_STAPLER_TLS) ------------------------------
+ * MBEDTLS_SSL_OCSP_STAPLING comes from Stapler's patch series (port/mbedtls/patches), which
+ * the build applies to a copy of the Mbed TLS sources. Suites: TLS 1.3 with AES-GCM and
+ * (EC)DHE on P-256; TLS 1.2 ECDHE-ECDSA / ECDHE-RSA with AES-GCM. Randomness: PSA's external
+ * RNG, i.e. the port's entropy hook (a TRNG on a real board), see stapler_mbedtls_platform.c.
+ */
+#if defined(CONFIG_STAPLER_TLS)
+#define MBEDTLS_SSL_TLS_C
+#define MBEDTLS_SSL_CLI_C
+#define MBEDTLS_SSL_SRV_C
+#define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_PROTO_TLS1_3
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
+#define MBEDTLS_SSL_SERVER_NAME_INDICATION
+#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+#define MBEDTLS_SSL_CACHE_C              /* TLS 1.2 session resumption (server side) */
+#define MBEDTLS_SSL_OCSP_STAPLING
+#define MBEDTLS_SSL_IN_CONTENT_LEN CONFIG_STAPLER_TLS_IN_CONTENT_LEN
+#define MBEDTLS_SSL_OUT_CONTENT_LEN CONFIG_STAPLER_TLS_OUT_CONTENT_LEN
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#if defined(CONFIG_STAPLER_ALGO_RSA)
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT  /* TLS 1.3 signs with RSA only as rsa_pss_rsae_* */
+#endif
+#define MBEDTLS_PSA_CRYPTO_C
+#define MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG
+#define MBEDTLS_CIPHER_C
+#define MBEDTLS_AES_C
+#define MBEDTLS_AES_ROM_TABLES           /* tables in flash, not RAM */
+#define MBEDTLS_AES_FEWER_TABLES
+#define MBEDTLS_GCM_C
+#define MBEDTLS_HKDF_C
+#define MBEDTLS_ECDH_C
+#if !defined(MBEDTLS_ECP_C)
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ECP_NIST_OPTIM
+#endif
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED /* the key exchange group */
+#if defined(CONFIG_STAPLER_DEBUG_TLS)
+#define MBEDTLS_DEBUG_C
+#endif
+#endif /* CONFIG_STAPLER_TLS */
 
 #if defined(CONFIG_STAPLER_SELFTEST)
 #define MBEDTLS_SELF_TEST

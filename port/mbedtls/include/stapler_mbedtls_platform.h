@@ -35,6 +35,11 @@ typedef struct {
     stapler_mbedtls_snprintf_fn snprintf_fn;
     /** REQUIRED: stops the system on arena corruption (memory is no longer trustworthy). */
     stapler_mbedtls_fatal_fn fatal_fn;
+    /** Cryptographically secure random bytes (the port's entropy hook): with CONFIG_STAPLER_TLS
+     *  every random number of a handshake comes from it (PSA's external RNG). NULL: TLS fails
+     *  for want of randomness. Returns 0 or an error. */
+    int (*entropy_fn)(void *context, void *buffer, size_t len);
+    void *entropy_context;
 } stapler_mbedtls_platform_cfg_t;
 
 /**
@@ -53,6 +58,19 @@ int stapler_mbedtls_platform_setup(const stapler_mbedtls_platform_cfg_t *cfg);
  * \brief Release the arena: afterwards every Mbed TLS allocation fails again.
  */
 void stapler_mbedtls_platform_teardown(void);
+
+/** \brief Bytes of the arena in use now, and the most ever in use since setup or the last
+ *         reset (for benchmarks and status). */
+void stapler_mbedtls_platform_arena_usage(size_t *current, size_t *peak);
+
+/** \brief Start measuring the peak again from what is in use now. */
+void stapler_mbedtls_platform_arena_reset_peak(void);
+
+/**
+ * \brief An f_rng for Mbed TLS (mbedtls_ssl_conf_rng()): the platform's entropy hook.
+ * \return 0, or MBEDTLS_ERR_ERROR_GENERIC_ERROR when the hook is missing or fails.
+ */
+int stapler_mbedtls_platform_random(void *context, unsigned char *output, size_t len);
 
 #ifdef __cplusplus
 }

@@ -241,6 +241,8 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
         while (stapler_cert_ocsp_url(&id->chain, id->aia_urls, &url, &url_len) == 0) {
             id->aia_urls++;
         }
+        /* A malformed TLS Feature extension counts as must-staple: the peer will read it so. */
+        id->must_staple = stapler_cert_must_staple(&id->chain) != 0;
         if (cred->url.length == 0 && id->aia_urls == 0) {
             /* Normal since CAs such as Let's Encrypt stopped OCSP: nothing to do, no noise. */
             id->state = STAPLER_IDENTITY_NOT_APPLICABLE;
@@ -292,6 +294,10 @@ static int stapler_agent_take(stapler_agent_t *agent, unsigned identity, const u
     id = &agent->identity[identity];
     if (id->state == STAPLER_IDENTITY_UNUSED || id->state == STAPLER_IDENTITY_NOT_APPLICABLE) {
         return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
+    if (id->holds > 0) {
+        /* A handshake is sending id->staple: its bytes must not change now. */
+        return STAPLER_ERR_AGENT_BUSY;
     }
     if (length > STAPLER_RESPONSE_MAX) {
         ret = STAPLER_ERR_CACHE_TOO_LARGE;
@@ -566,12 +572,59 @@ int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsign
     }
     id = &agent->identity[identity];
     ret = stapler_agent_pick(agent, id, der, length);
+    stapler_agent_handshake_done(agent, identity,
+                                 ret == 0 ? STAPLER_HANDSHAKE_STAPLED : STAPLER_HANDSHAKE_NO_STAPLE);
+    return ret;
+}
+
+int stapler_agent_staple_hold(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
+                              size_t *length)
+{
+    stapler_identity_t *id;
+    int ret;
+
+    if (agent == NULL || der == NULL || length == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    id = &agent->identity[identity];
+    ret = stapler_agent_pick(agent, id, der, length);
     if (ret == 0) {
+        id->holds++;
+    }
+    return ret;
+}
+
+void stapler_agent_staple_release(stapler_agent_t *agent, unsigned identity)
+{
+    if (agent != NULL && identity < agent->identity_count && agent->identity[identity].holds > 0) {
+        agent->identity[identity].holds--;
+    }
+}
+
+const char *stapler_agent_handshake_outcome_name(stapler_handshake_outcome_t outcome)
+{
+    static const char *const names[STAPLER_HANDSHAKE_OUTCOMES] = {
+        "stapled", "not_requested", "no_staple", "too_large", "refused",
+    };
+    return (unsigned) outcome < STAPLER_HANDSHAKE_OUTCOMES ? names[outcome] : "other";
+}
+
+void stapler_agent_handshake_done(stapler_agent_t *agent, unsigned identity,
+                                  stapler_handshake_outcome_t outcome)
+{
+    stapler_identity_t *id;
+
+    if (agent == NULL || identity >= agent->identity_count ||
+        (unsigned) outcome >= STAPLER_HANDSHAKE_OUTCOMES) {
+        return;
+    }
+    id = &agent->identity[identity];
+    id->handshakes_by_outcome[outcome]++;
+    if (outcome == STAPLER_HANDSHAKE_STAPLED) {
         id->handshakes_stapled++;
     } else {
         id->handshakes_unstapled++;
     }
-    return ret;
 }
 
 int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_identity_status_t *status)
@@ -597,6 +650,9 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     status->last_success = id->last_success;
     status->handshakes_stapled = id->handshakes_stapled;
     status->handshakes_unstapled = id->handshakes_unstapled;
+    memcpy(status->handshakes_by_outcome, id->handshakes_by_outcome,
+           sizeof(status->handshakes_by_outcome));
+    status->must_staple = id->must_staple;
     status->last_http_status = id->last_http_status;
     status->fetching = agent->fetching && agent->fetch_identity == identity;
     if (stapler_agent_fetchable(id)) {
@@ -711,8 +767,19 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
         stapler_http_exchange_t *ex = &agent->exchange;
         const unsigned identity = agent->fetch_identity;
 
-        if (stapler_http_exchange_step(ex, &wait) == 1) {
+        if (agent->fetch_parked || stapler_http_exchange_step(ex, &wait) == 1) {
             int ret;
+
+            if (agent->identity[identity].holds > 0) {
+                /* A handshake is sending the current staple: the response waits in the
+                 * exchange's buffer until it is over (handshakes take milliseconds). */
+                agent->fetch_parked = 1;
+                if (wait_ms != NULL) {
+                    *wait_ms = 10u;
+                }
+                return 0;
+            }
+            agent->fetch_parked = 0;
 
             agent->identity[identity].last_http_status = ex->response.status;
             ret = stapler_agent_fetch_done(agent, identity, ex->result,

@@ -55,6 +55,7 @@ static const stapler_error_slug_t stapler_error_slugs[] = {
     { STAPLER_ERR_AGENT_STATUS_UNKNOWN, "status_unknown" },
     { STAPLER_ERR_AGENT_CERT_CHANGED, "certificate_changed" },
     { STAPLER_ERR_AGENT_NO_IDENTITY, "no_such_identity" },
+    { STAPLER_ERR_AGENT_BUSY, "staple_in_use" },
     { STAPLER_ERR_HTTP_URL, "bad_url" },
     { STAPLER_ERR_HTTP_SCHEME, "unsupported_url_scheme" },
     { STAPLER_ERR_HTTP_MALFORMED, "http_malformed" },
@@ -70,6 +71,12 @@ static const stapler_error_slug_t stapler_error_slugs[] = {
     { STAPLER_ERR_HTTP_IDLE_TIMEOUT, "idle_timeout" },
     { STAPLER_ERR_HTTP_TOTAL_TIMEOUT, "total_timeout" },
     { STAPLER_ERR_HTTP_TRANSFER_CODING, "unsupported_transfer_coding" },
+    { STAPLER_ERR_TLS_MUST_STAPLE, "must_staple_without_staple" },
+    { STAPLER_ERR_TLS_PEER_NO_STAPLE, "peer_no_staple" },
+    { STAPLER_ERR_TLS_PEER_BAD_STAPLE, "peer_bad_staple" },
+    { STAPLER_ERR_TLS_PEER_REVOKED, "peer_revoked" },
+    { STAPLER_ERR_TLS_PEER_UNKNOWN, "peer_status_unknown" },
+    { STAPLER_ERR_TLS_PEER_NO_ISSUER, "peer_issuer_unknown" },
     { STAPLER_PORT_ERR_IO, "port_io" },
     { STAPLER_PORT_ERR_RANGE, "port_range" },
     { STAPLER_PORT_ERR_NO_ENTROPY, "no_entropy" },
@@ -187,6 +194,9 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_AGENT_NO_IDENTITY, "STAPLER_ERR_AGENT_NO_IDENTITY",
       "no such identity, or it has no OCSP responder (no URL in the certificate and no "
       "override): provision it with --url if it needs stapling" },
+    { STAPLER_ERR_AGENT_BUSY, "STAPLER_ERR_AGENT_BUSY",
+      "a TLS handshake is sending the current staple, which must not change under it: offer "
+      "the response again once the handshake is over (fetched responses wait by themselves)" },
     { STAPLER_ERR_HTTP_URL, "STAPLER_ERR_HTTP_URL",
       "the responder URL is not of the form http://host[:port][/path] (or holds spaces or "
       "control characters): fix the certificate's AIA or the provisioned --url override" },
@@ -232,6 +242,24 @@ static const stapler_error_entry_t stapler_error_table[] = {
     { STAPLER_ERR_HTTP_TRANSFER_CODING, "STAPLER_ERR_HTTP_TRANSFER_CODING",
       "the responder used a transfer coding other than chunked (Stapler does not ask for "
       "compression): check for a misconfigured proxy or responder" },
+    { STAPLER_ERR_TLS_MUST_STAPLE, "STAPLER_ERR_TLS_MUST_STAPLE",
+      "our certificate is must-staple (RFC 7633) and no valid staple is cached, so every peer "
+      "would reject it: the handshake was refused here; the agent keeps fetching (see status)" },
+    { STAPLER_ERR_TLS_PEER_NO_STAPLE, "STAPLER_ERR_TLS_PEER_NO_STAPLE",
+      "the peer sent no OCSP staple although its certificate is must-staple (or staples are "
+      "required): the handshake was aborted with alert 113; the peer must staple" },
+    { STAPLER_ERR_TLS_PEER_BAD_STAPLE, "STAPLER_ERR_TLS_PEER_BAD_STAPLE",
+      "the peer's OCSP staple does not verify (signature, signer, time, or not for its "
+      "certificate): the handshake was aborted with alert 113" },
+    { STAPLER_ERR_TLS_PEER_REVOKED, "STAPLER_ERR_TLS_PEER_REVOKED",
+      "the peer's own OCSP staple says its certificate is revoked: the handshake was aborted "
+      "with alert 113" },
+    { STAPLER_ERR_TLS_PEER_UNKNOWN, "STAPLER_ERR_TLS_PEER_UNKNOWN",
+      "the peer's OCSP staple says its certificate's status is unknown: the handshake was "
+      "aborted with alert 113" },
+    { STAPLER_ERR_TLS_PEER_NO_ISSUER, "STAPLER_ERR_TLS_PEER_NO_ISSUER",
+      "the issuer of the peer's certificate is neither in its chain nor in our trust anchors, "
+      "so its staple cannot be checked: the handshake was aborted with alert 113" },
     { STAPLER_PORT_ERR_IO, "STAPLER_PORT_ERR_IO",
       "the platform port reported an input/output failure: see the port's log" },
     { STAPLER_PORT_ERR_RANGE, "STAPLER_PORT_ERR_RANGE",

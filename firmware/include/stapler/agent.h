@@ -68,6 +68,19 @@ typedef enum {
     STAPLER_FETCH_CLASSES
 } stapler_fetch_class_t;
 
+/** How one TLS handshake went for an identity's staple (stapler_agent_handshake_done()). */
+typedef enum {
+    STAPLER_HANDSHAKE_STAPLED = 0,   /**< our staple was sent */
+    STAPLER_HANDSHAKE_NOT_REQUESTED, /**< the peer did not ask for it, or the session resumed */
+    STAPLER_HANDSHAKE_NO_STAPLE,     /**< the peer asked, but no valid staple was cached */
+    STAPLER_HANDSHAKE_TOO_LARGE,     /**< the staple did not fit in the handshake record */
+    STAPLER_HANDSHAKE_REFUSED,       /**< must-staple and no staple: refused locally */
+    STAPLER_HANDSHAKE_OUTCOMES
+} stapler_handshake_outcome_t;
+
+/** \brief Stable snake_case name of a handshake outcome, for status output. */
+const char *stapler_agent_handshake_outcome_name(stapler_handshake_outcome_t outcome);
+
 /** One identity. Read it through stapler_agent_status(); fields are the agent's. */
 typedef struct {
     int state;                               /**< stapler_identity_state_t */
@@ -97,7 +110,10 @@ typedef struct {
     int64_t last_success;                    /**< when a fetch last succeeded, or 0 */
     uint32_t handshakes_stapled;             /**< stapler_agent_staple() calls that gave one */
     uint32_t handshakes_unstapled;           /**< ... that had none to give */
+    uint32_t handshakes_by_outcome[STAPLER_HANDSHAKE_OUTCOMES]; /**< stapler_handshake_outcome_t */
     int last_http_status;                    /**< of the last fetch that got one, or 0 */
+    int must_staple;                         /**< the device certificate has RFC 7633 status_request */
+    unsigned holds;                          /**< handshakes holding the staple's bytes */
 } stapler_identity_t;
 
 /** \brief The result class of a fetch's outcome (0 or an error code). */
@@ -131,6 +147,7 @@ typedef struct {
     int fetching;                            /**< an exchange is in progress */
     unsigned fetch_identity;                 /**< for that identity (or the one that just ended) */
     int fetch_result;                        /**< of the fetch that ended last: 0 or why not */
+    int fetch_parked;                        /**< it ended, but a handshake holds the staple */
     char proxy[STAPLER_HTTP_HOST_MAX + 8];   /**< host:port, or "" */
     stapler_http_exchange_t exchange;
 } stapler_agent_t;
@@ -152,6 +169,8 @@ typedef struct {
     uint32_t fetches_by_class[STAPLER_FETCH_CLASSES];            /**< indexed by stapler_fetch_class_t */
     int64_t last_attempt, last_success;      /**< agent time, or 0 for never */
     uint32_t handshakes_stapled, handshakes_unstapled;
+    uint32_t handshakes_by_outcome[STAPLER_HANDSHAKE_OUTCOMES];
+    int must_staple;                         /**< our certificate promises a staple (RFC 7633) */
     int last_http_status;                    /**< of the last fetch that got one, or 0 */
     int fetching;                            /**< a fetch for it is in progress */
 } stapler_identity_status_t;
@@ -182,6 +201,25 @@ int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigne
  */
 int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
                          size_t *length);
+
+/**
+ * \brief The staple for one TLS handshake, held: the bytes at \p der stay as they are until
+ *        stapler_agent_staple_release(), even if a newer response is fetched meanwhile (it
+ *        waits, and replaces the staple after the last release). No copy is made.
+ * \return 0 with \p der / \p length set and the staple held; STAPLER_ERR_AGENT_NO_STAPLE (nothing
+ *         held) when there is none valid. Counts nothing: the handshake's outcome is reported
+ *         with stapler_agent_handshake_done().
+ */
+int stapler_agent_staple_hold(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
+                              size_t *length);
+
+/** \brief End a hold from stapler_agent_staple_hold() (once per successful hold). */
+void stapler_agent_staple_release(stapler_agent_t *agent, unsigned identity);
+
+/** \brief Count one handshake of an identity, by outcome (the TLS glue calls it once per
+ *         handshake that presented this identity's certificate). */
+void stapler_agent_handshake_done(stapler_agent_t *agent, unsigned identity,
+                                  stapler_handshake_outcome_t outcome);
 
 /** \brief Fill \p status for an identity. \return 0 or STAPLER_ERR_INVALID_ARGUMENT. */
 int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_identity_status_t *status);

@@ -63,6 +63,7 @@ typedef enum {
     STAPLER_ERR_AGENT_STATUS_UNKNOWN = -0x0303, /**< Responder says "unknown": last good kept. */
     STAPLER_ERR_AGENT_CERT_CHANGED = -0x0304,  /**< Cached staple is for a replaced certificate. */
     STAPLER_ERR_AGENT_NO_IDENTITY = -0x0305,   /**< Identity not provisioned or nothing to fetch. */
+    STAPLER_ERR_AGENT_BUSY = -0x0306,          /**< A handshake holds the staple: try later. */
     /* HTTP client */
     STAPLER_ERR_HTTP_URL = -0x0401,            /**< Responder URL is not http://host[:port]/path. */
     STAPLER_ERR_HTTP_SCHEME = -0x0402,         /**< Responder URL is not http:// (https, ...). */
@@ -79,6 +80,13 @@ typedef enum {
     STAPLER_ERR_HTTP_IDLE_TIMEOUT = -0x040D,   /**< The responder went silent. */
     STAPLER_ERR_HTTP_TOTAL_TIMEOUT = -0x040E,  /**< The whole fetch took too long. */
     STAPLER_ERR_HTTP_TRANSFER_CODING = -0x040F, /**< A transfer coding other than chunked. */
+    /* TLS stapling */
+    STAPLER_ERR_TLS_MUST_STAPLE = -0x0501,     /**< Our must-staple cert has no valid staple. */
+    STAPLER_ERR_TLS_PEER_NO_STAPLE = -0x0502,  /**< Peer stapled nothing, and one is required. */
+    STAPLER_ERR_TLS_PEER_BAD_STAPLE = -0x0503, /**< Peer's staple fails verification. */
+    STAPLER_ERR_TLS_PEER_REVOKED = -0x0504,    /**< Peer's staple says its cert is revoked. */
+    STAPLER_ERR_TLS_PEER_UNKNOWN = -0x0505,    /**< Peer's staple says status unknown. */
+    STAPLER_ERR_TLS_PEER_NO_ISSUER = -0x0506,  /**< Issuer of the peer's cert not found. */
 } stapler_err_t;
 
 /**

@@ -552,6 +552,104 @@ static void test_without_a_transport_step_only_schedules(void)
     TEST_ASSERT_EQUAL_INT(0, agent.identity[0].fetches_failed);
 }
 
+static void test_a_held_staple_does_not_change_until_released(void)
+{
+    const unsigned char *p, *q;
+    size_t n, m;
+    unsigned char before[8192];
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NO_STAPLE, stapler_agent_staple_hold(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_UINT(0, agent.identity[0].holds);
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &q, &m)); /* a second handshake */
+    memcpy(before, p, n);
+    /* A newer response arrives while two handshakes send the staple: refused for now. */
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_BUSY, offer("good-rsa-later.der"));
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, p, n);
+    stapler_agent_staple_release(&agent, 0);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_BUSY, offer("good-rsa-later.der"));
+    stapler_agent_staple_release(&agent, 0);
+    stapler_agent_staple_release(&agent, 0); /* one too many: harmless */
+    TEST_ASSERT_EQUAL_UINT(0, agent.identity[0].holds);
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-later.der"));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_size_t(der_len[2], n);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], p, n);
+    stapler_agent_staple_release(&agent, 0);
+}
+
+static void test_handshake_outcomes_are_counted_by_reason(void)
+{
+    stapler_identity_status_t st;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    stapler_agent_handshake_done(&agent, 0, STAPLER_HANDSHAKE_STAPLED);
+    stapler_agent_handshake_done(&agent, 0, STAPLER_HANDSHAKE_TOO_LARGE);
+    stapler_agent_handshake_done(&agent, 0, STAPLER_HANDSHAKE_NOT_REQUESTED);
+    stapler_agent_handshake_done(&agent, 0, STAPLER_HANDSHAKE_NOT_REQUESTED);
+    stapler_agent_handshake_done(&agent, 0, STAPLER_HANDSHAKE_OUTCOMES); /* ignored */
+    stapler_agent_handshake_done(&agent, 5, STAPLER_HANDSHAKE_STAPLED);  /* ignored */
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_UINT32(1, st.handshakes_by_outcome[STAPLER_HANDSHAKE_STAPLED]);
+    TEST_ASSERT_EQUAL_UINT32(1, st.handshakes_by_outcome[STAPLER_HANDSHAKE_TOO_LARGE]);
+    TEST_ASSERT_EQUAL_UINT32(2, st.handshakes_by_outcome[STAPLER_HANDSHAKE_NOT_REQUESTED]);
+    TEST_ASSERT_EQUAL_UINT32(1, st.handshakes_stapled);
+    TEST_ASSERT_EQUAL_UINT32(3, st.handshakes_unstapled);
+    TEST_ASSERT_EQUAL_STRING("too_large", stapler_agent_handshake_outcome_name(STAPLER_HANDSHAKE_TOO_LARGE));
+    TEST_ASSERT_EQUAL_INT(0, st.must_staple);
+}
+
+static void test_must_staple_is_known_from_the_certificate(void)
+{
+    stapler_identity_status_t st;
+
+    provision("leaf-muststaple.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_INT(1, st.must_staple);
+}
+
+static void test_a_fetch_ending_during_a_handshake_waits_for_it(void)
+{
+    const unsigned char *p;
+    size_t n;
+    unsigned char before[8192];
+    char head[160];
+    uint32_t wait;
+    int i, ended = 0;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    load(2, "good-rsa-later.der");
+    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\n"
+                                 "Content-Length: %u\r\n\r\n", (unsigned) der_len[2]);
+    respond(head, "good-rsa-later.der");
+    /* Four days on: the refresh (at half of the 7-day window) is due. */
+    wall += 4 * 86400;
+    monotonic += 4ull * 86400u * 1000u;
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &p, &n));
+    memcpy(before, p, n);
+    for (i = 0; i < 50; i++) {
+        ended |= stapler_agent_step(&agent, &wait) == 1;
+        monotonic += wait;
+    }
+    TEST_ASSERT_FALSE(ended);
+    TEST_ASSERT_EQUAL_INT(1, agent.fetch_parked);
+    TEST_ASSERT_EQUAL_INT(1, net.closed);        /* the connection is done with */
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, p, n);  /* the handshake's bytes never moved */
+    stapler_agent_staple_release(&agent, 0);
+    TEST_ASSERT_EQUAL_INT(1, stapler_agent_step(&agent, &wait));
+    TEST_ASSERT_EQUAL_INT(0, agent.fetch_result);
+    TEST_ASSERT_EQUAL_INT(0, agent.fetch_parked);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple(&agent, 0, &p, &n));
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], p, n);
+}
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -577,5 +675,9 @@ int main(void)
     RUN_TEST(test_step_fetches_over_the_transport_and_serves_the_response);
     RUN_TEST(test_step_honours_retry_after_and_counts_the_class);
     RUN_TEST(test_without_a_transport_step_only_schedules);
+    RUN_TEST(test_a_held_staple_does_not_change_until_released);
+    RUN_TEST(test_handshake_outcomes_are_counted_by_reason);
+    RUN_TEST(test_must_staple_is_known_from_the_certificate);
+    RUN_TEST(test_a_fetch_ending_during_a_handshake_waits_for_it);
     return UNITY_END();
 }

@@ -1,0 +1,142 @@
+/**
+ * \file stapler_tls.h
+ * \brief Stapling in Mbed TLS handshakes: the glue between the agent's cache, Stapler's OCSP
+ *        code and Mbed TLS patched with MBEDTLS_SSL_OCSP_STAPLING (port/mbedtls/patches).
+ *
+ * One stapler_tls_config_t per role (client or server) and identity; one
+ * stapler_tls_session_t per connection, over the port's non-blocking transport (the same
+ * one the agent fetches with; port/lwip on a device and in stapler-sim). Everything is
+ * static or in Mbed TLS's arena; nothing here blocks: stapler_tls_session_handshake() and
+ * the I/O calls return MBEDTLS_ERR_SSL_WANT_READ / _WANT_WRITE until the network has moved.
+ *
+ * Our staple: the handshake gets a pointer into the agent's cache, held
+ * (stapler_agent_staple_hold()) from the moment Mbed TLS asks until the handshake is over,
+ * so a refresh landing meanwhile cannot change the bytes being sent. Each handshake is
+ * counted once per outcome (stapler_handshake_outcome_t). A must-staple certificate (RFC
+ * 7633) without a valid staple is not presented at all: the handshake fails at once with
+ * STAPLER_ERR_TLS_MUST_STAPLE.
+ *
+ * The peer's staple: requested (ClientHello; a TLS 1.3 server's CertificateRequest) when
+ * the configuration asks for it, and checked with Stapler's own RFC 6960 verification at
+ * the agent's time once Mbed TLS has verified the peer's chain. A staple that is bad, for
+ * another certificate, revoked or unknown aborts the handshake with alert 113
+ * (bad_certificate_status_response); so does a missing one when the peer's certificate is
+ * must-staple (CONFIG_STAPLER_TLS_ENFORCE_PEER_MUST_STAPLE) or every peer must staple.
+ */
+#ifndef STAPLER_TLS_H
+#define STAPLER_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mbedtls/ssl.h"
+#include "stapler/agent.h"
+#include "stapler_port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What the configuration asks of the peer's staple. */
+typedef enum {
+    STAPLER_TLS_PEER_STAPLE_IGNORE = 0,  /**< do not ask for it */
+    STAPLER_TLS_PEER_STAPLE_CHECK,       /**< ask; check one that comes; must-staple per Kconfig */
+    STAPLER_TLS_PEER_STAPLE_REQUIRE,     /**< ask; abort without a good one */
+} stapler_tls_peer_staple_t;
+
+/** Options for stapler_tls_config_init(). */
+typedef struct {
+    int endpoint;                        /**< MBEDTLS_SSL_IS_CLIENT or MBEDTLS_SSL_IS_SERVER */
+    unsigned identity;                   /**< whose certificate and key we present */
+    int present_certificate;             /**< 0: a client without client authentication */
+    mbedtls_x509_crt *trust;             /**< CA certificates for the peer's chain (kept) */
+    int verify_peer;                     /**< server: require a client certificate */
+    stapler_tls_peer_staple_t peer_staple;
+    mbedtls_ssl_protocol_version min_version; /**< 0: TLS 1.2 */
+    mbedtls_ssl_protocol_version max_version; /**< 0: TLS 1.3 */
+} stapler_tls_options_t;
+
+/** Shared by the connections of one role; allocate statically. */
+typedef struct {
+    mbedtls_ssl_config conf;
+    stapler_agent_t *agent;
+    stapler_tls_options_t options;
+    mbedtls_pk_context key;
+    int enforce_peer_must_staple;
+} stapler_tls_config_t;
+
+/** What happened to the peer's staple in one handshake. */
+typedef struct {
+    int checked;             /**< the patched Mbed TLS handed us the peer's chain */
+    size_t length;           /**< of the end-entity staple, 0 when none came */
+    unsigned count;          /**< staples received, intermediates' included */
+    int cert_status;         /**< STAPLER_OCSP_GOOD/REVOKED/UNKNOWN of a verified one, else -1 */
+    int result;              /**< 0, or why the handshake was aborted (STAPLER_ERR_TLS_*) */
+    int detail;              /**< the OCSP error behind STAPLER_ERR_TLS_PEER_BAD_STAPLE */
+    int must_staple;         /**< the peer's certificate is must-staple */
+} stapler_tls_peer_staple_info_t;
+
+/** One connection. */
+typedef struct {
+    mbedtls_ssl_context ssl;
+    stapler_tls_config_t *config;
+    const stapler_port_t *port;
+    int connection;                      /**< the transport's */
+    int held;                            /**< we hold the agent's staple */
+    int asked;                           /**< Mbed TLS asked for our staple */
+    int too_large;                       /**< ... and it did not fit */
+    size_t staple_sent;                  /**< bytes of our staple given to Mbed TLS */
+    int counted;                         /**< the outcome was counted */
+    int result;                          /**< final handshake result once over */
+    stapler_tls_peer_staple_info_t peer;
+    uint64_t bytes_out, bytes_in;        /**< TCP payload bytes, for benchmarks */
+} stapler_tls_session_t;
+
+/**
+ * \brief Set up a configuration: Mbed TLS defaults for the role, our certificate chain
+ *        (from the agent's parsed chain) and private key (read from the credential store),
+ *        the peer's trust anchors, stapling both ways, the port's random source.
+ * \return 0; STAPLER_ERR_AGENT_NO_IDENTITY when the identity has no chain or no key in
+ *         flash; an Mbed TLS error (key parse).
+ */
+int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent,
+                            const stapler_tls_options_t *options);
+
+/** \brief Release what stapler_tls_config_init() allocated (no session may be alive). */
+void stapler_tls_config_free(stapler_tls_config_t *config);
+
+/**
+ * \brief Start a connection over an open transport \p connection. \p server_name (client
+ *        only) is sent as SNI and checked against the server's certificate; NULL for a
+ *        server.
+ * \return 0 or an Mbed TLS error (the arena is full).
+ */
+int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_t *config,
+                             const stapler_port_t *port, int connection, const char *server_name);
+
+/**
+ * \brief Move the handshake on. Call it again after the network stack has run while it
+ *        returns MBEDTLS_ERR_SSL_WANT_READ or MBEDTLS_ERR_SSL_WANT_WRITE.
+ * \return 0 once the handshake is complete; STAPLER_ERR_TLS_MUST_STAPLE (refused before a
+ *         byte was sent); STAPLER_ERR_TLS_PEER_* (the peer's staple); an Mbed TLS or port
+ *         error. From the first final result on, the staple is released and the outcome
+ *         counted (once).
+ */
+int stapler_tls_session_handshake(stapler_tls_session_t *session);
+
+/** \brief Application data, as mbedtls_ssl_write() / mbedtls_ssl_read(). */
+int stapler_tls_session_write(stapler_tls_session_t *session, const unsigned char *data, size_t len);
+int stapler_tls_session_read(stapler_tls_session_t *session, unsigned char *buffer, size_t len);
+
+/** \brief Send close_notify (best effort), release everything; the transport connection is
+ *         the caller's to close. Safe to call at any point after stapler_tls_session_init(). */
+void stapler_tls_session_free(stapler_tls_session_t *session);
+
+/** \brief The outcome counted for our staple in this handshake (valid once it is over). */
+stapler_handshake_outcome_t stapler_tls_session_outcome(const stapler_tls_session_t *session);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STAPLER_TLS_H */

@@ -1,0 +1,485 @@
+/* Stapling in Mbed TLS handshakes: see stapler_tls.h. */
+#include "stapler_tls.h"
+
+#include <string.h>
+
+#include "mbedtls/pk.h"
+#include "mbedtls/platform_util.h"
+#include "stapler/cert.h"
+#include "stapler/error.h"
+#include "stapler/ocsp.h"
+#include "stapler_mbedtls_platform.h"
+
+#if !defined(MBEDTLS_SSL_OCSP_STAPLING)
+#error "stapler_tls.c needs Mbed TLS with Stapler's patches (MBEDTLS_SSL_OCSP_STAPLING)"
+#endif
+
+/* The private key's DER is read from flash into this buffer only while it is parsed, then
+ * wiped. RSA-4096 PKCS#8 keys are about 2.4 KB. */
+static unsigned char stapler_tls_key_der[2560];
+
+/* --- Log lines without printf ---------------------------------------------------------- */
+
+typedef struct {
+    char text[128];
+    size_t len;
+} stapler_tls_line_t;
+
+static void stapler_tls_put(stapler_tls_line_t *line, const char *s)
+{
+    while (*s != '\0' && line->len + 1 < sizeof(line->text)) {
+        line->text[line->len++] = *s++;
+    }
+    line->text[line->len] = '\0';
+}
+
+static void stapler_tls_put_uint(stapler_tls_line_t *line, size_t value)
+{
+    char digits[24];
+    size_t n = 0;
+
+    do {
+        digits[n++] = (char) ('0' + value % 10u);
+        value /= 10u;
+    } while (value > 0 && n < sizeof(digits));
+    while (n > 0 && line->len + 1 < sizeof(line->text)) {
+        line->text[line->len++] = digits[--n];
+    }
+    line->text[line->len] = '\0';
+}
+
+static void stapler_tls_log(const stapler_tls_session_t *s, stapler_log_level_t level,
+                            const stapler_tls_line_t *line)
+{
+    if (s->port != NULL && s->port->log != NULL) {
+        s->port->log(s->port->context, level, line->text);
+    }
+}
+
+/* --- Our staple ------------------------------------------------------------------------ */
+
+static int stapler_tls_staple_cb(void *context, mbedtls_ssl_context *ssl,
+                                 const mbedtls_x509_crt *crt, int depth, size_t room,
+                                 const unsigned char **der, size_t *der_len)
+{
+    stapler_tls_session_t *s = mbedtls_ssl_get_user_data_p(ssl);
+    stapler_tls_config_t *config = context;
+    const unsigned char *staple;
+    size_t length;
+
+    (void) crt;
+    if (s == NULL || depth != 0) {
+        return 0; /* the agent fetches the device certificate's response only */
+    }
+    s->asked = 1;
+    if (!s->held) {
+        if (stapler_agent_staple_hold(config->agent, config->options.identity, &staple, &length) != 0) {
+            return 0; /* none valid: the handshake goes on unstapled (counted) */
+        }
+        s->held = 1;
+    } else {
+        /* Mbed TLS asks once per handshake; be safe if it asked again. */
+        if (stapler_agent_staple_hold(config->agent, config->options.identity, &staple, &length) != 0) {
+            return 0;
+        }
+        stapler_agent_staple_release(config->agent, config->options.identity);
+    }
+    if (length > room) {
+        stapler_tls_line_t line = { "", 0 };
+
+        s->too_large = 1;
+        stapler_tls_put(&line, "tls: identity ");
+        stapler_tls_put_uint(&line, config->options.identity);
+        stapler_tls_put(&line, ": staple of ");
+        stapler_tls_put_uint(&line, length);
+        stapler_tls_put(&line, " bytes does not fit (room ");
+        stapler_tls_put_uint(&line, room);
+        stapler_tls_put(&line, "; raise CONFIG_STAPLER_TLS_OUT_CONTENT_LEN): sent without");
+        stapler_tls_log(s, STAPLER_LOG_WARNING, &line);
+        return 0;
+    }
+    *der = staple;
+    *der_len = length;
+    s->staple_sent = length;
+    return 0;
+}
+
+/* --- The peer's staple ----------------------------------------------------------------- */
+
+/* The issuer of crt: the next certificate of the peer's chain if it signed crt, else a trust
+ * anchor whose subject is crt's issuer. */
+static const mbedtls_x509_crt *stapler_tls_find_issuer(const mbedtls_x509_crt *crt,
+                                                       const mbedtls_x509_crt *trust)
+{
+    const mbedtls_x509_crt *c;
+
+    if (crt->next != NULL && crt->next->raw.len > 0 &&
+        crt->issuer_raw.len == crt->next->subject_raw.len &&
+        memcmp(crt->issuer_raw.p, crt->next->subject_raw.p, crt->issuer_raw.len) == 0) {
+        return crt->next;
+    }
+    for (c = trust; c != NULL && c->raw.len > 0; c = c->next) {
+        if (crt->issuer_raw.len == c->subject_raw.len &&
+            memcmp(crt->issuer_raw.p, c->subject_raw.p, crt->issuer_raw.len) == 0) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static int stapler_tls_verify_cb(void *context, mbedtls_ssl_context *ssl,
+                                 const mbedtls_x509_crt *chain, int depth,
+                                 const unsigned char *der, size_t der_len)
+{
+    stapler_tls_session_t *s = mbedtls_ssl_get_user_data_p(ssl);
+    stapler_tls_config_t *config = context;
+    const mbedtls_x509_crt *crt = chain;
+    const mbedtls_x509_crt *issuer;
+    stapler_ocsp_response_t response;
+    stapler_ocsp_policy_t policy;
+    stapler_ocsp_result_t result;
+    int i, ret, must_staple;
+
+    if (s == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    for (i = 0; i < depth && crt != NULL; i++) {
+        crt = crt->next;
+    }
+    if (crt == NULL) {
+        return 0;
+    }
+    if (der == NULL) {
+        /* Only the end-entity certificate is reported without a staple. */
+        s->peer.checked = 1;
+        must_staple = stapler_cert_must_staple(crt) != 0;
+        s->peer.must_staple = must_staple;
+        if (config->options.peer_staple == STAPLER_TLS_PEER_STAPLE_REQUIRE ||
+            (must_staple && config->enforce_peer_must_staple)) {
+            s->peer.result = STAPLER_ERR_TLS_PEER_NO_STAPLE;
+            return s->peer.result;
+        }
+        return 0;
+    }
+    s->peer.count++;
+    if (depth == 0) {
+        s->peer.checked = 1;
+        s->peer.length = der_len;
+        s->peer.must_staple = stapler_cert_must_staple(crt) != 0;
+    }
+    issuer = stapler_tls_find_issuer(crt, config->options.trust);
+    if (issuer == NULL) {
+        s->peer.result = STAPLER_ERR_TLS_PEER_NO_ISSUER;
+        return s->peer.result;
+    }
+    ret = stapler_ocsp_response_parse(&response, der, der_len);
+    if (ret == 0) {
+        stapler_ocsp_policy_init(&policy, stapler_agent_now(config->agent, NULL));
+        ret = stapler_ocsp_response_verify(&response, crt, issuer, &policy, &result);
+    }
+    if (ret != 0) {
+        s->peer.detail = ret;
+        s->peer.result = STAPLER_ERR_TLS_PEER_BAD_STAPLE;
+        return s->peer.result;
+    }
+    if (depth == 0) {
+        s->peer.cert_status = result.single.cert_status;
+    }
+    if (result.single.cert_status == STAPLER_OCSP_REVOKED) {
+        s->peer.result = STAPLER_ERR_TLS_PEER_REVOKED;
+        return s->peer.result;
+    }
+    if (result.single.cert_status != STAPLER_OCSP_GOOD) {
+        s->peer.result = STAPLER_ERR_TLS_PEER_UNKNOWN;
+        return s->peer.result;
+    }
+    return 0;
+}
+
+/* Mbed TLS is built without MBEDTLS_HAVE_TIME: the peer's certificates' validity periods are
+ * checked here, at the agent's time. Without trusted wall time only "expired" can be told
+ * (the agent's time never runs ahead of the truth); "not yet valid" needs trusted time. */
+static int stapler_tls_x509_dates(void *context, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    stapler_tls_config_t *config = context;
+    int trusted = 0;
+    const int64_t now = stapler_agent_now(config->agent, &trusted);
+    const int64_t not_after = stapler_ocsp_x509_time(&crt->valid_to);
+    const int64_t not_before = stapler_ocsp_x509_time(&crt->valid_from);
+
+    (void) depth;
+    if (not_after != INT64_MIN && now > not_after) {
+        *flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+    }
+    if (trusted && not_before != INT64_MIN && now < not_before) {
+        *flags |= MBEDTLS_X509_BADCERT_FUTURE;
+    }
+    return 0;
+}
+
+/* --- Transport -------------------------------------------------------------------------- */
+
+static int stapler_tls_bio_send(void *context, const unsigned char *buf, size_t len)
+{
+    stapler_tls_session_t *s = context;
+    int n = s->port->transport.send(s->port->context, s->connection, buf, len);
+
+    if (n == 0) {
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    }
+    if (n > 0) {
+        s->bytes_out += (uint64_t) n;
+    }
+    return n;
+}
+
+static int stapler_tls_bio_recv(void *context, unsigned char *buf, size_t len)
+{
+    stapler_tls_session_t *s = context;
+    int n = s->port->transport.recv(s->port->context, s->connection, buf, len);
+
+    if (n == 0) {
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    }
+    if (n == STAPLER_PORT_ERR_CLOSED) {
+        return 0; /* end of stream */
+    }
+    if (n > 0) {
+        s->bytes_in += (uint64_t) n;
+    }
+    return n;
+}
+
+/* --- Configuration ---------------------------------------------------------------------- */
+
+int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent,
+                            const stapler_tls_options_t *options)
+{
+    const stapler_identity_credentials_t *cred;
+    stapler_identity_t *id;
+    int ret;
+
+    if (config == NULL || agent == NULL || options == NULL || agent->port == NULL ||
+        options->identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    memset(config, 0, sizeof(*config));
+    config->agent = agent;
+    config->options = *options;
+    config->enforce_peer_must_staple = STAPLER_IS_ENABLED(CONFIG_STAPLER_TLS_ENFORCE_PEER_MUST_STAPLE);
+    if (config->options.min_version == 0) {
+        config->options.min_version = MBEDTLS_SSL_VERSION_TLS1_2;
+    }
+    if (config->options.max_version == 0) {
+        config->options.max_version = MBEDTLS_SSL_VERSION_TLS1_3;
+    }
+    if (STAPLER_IS_ENABLED(CONFIG_STAPLER_TLS_REQUIRE_PEER_STAPLE) &&
+        config->options.peer_staple == STAPLER_TLS_PEER_STAPLE_CHECK) {
+        config->options.peer_staple = STAPLER_TLS_PEER_STAPLE_REQUIRE;
+    }
+    mbedtls_ssl_config_init(&config->conf);
+    mbedtls_pk_init(&config->key);
+
+    ret = mbedtls_ssl_config_defaults(&config->conf, options->endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                      MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0) {
+        goto fail;
+    }
+    mbedtls_ssl_conf_rng(&config->conf, stapler_mbedtls_platform_random, NULL);
+    mbedtls_ssl_conf_min_tls_version(&config->conf, config->options.min_version);
+    mbedtls_ssl_conf_max_tls_version(&config->conf, config->options.max_version);
+    mbedtls_ssl_conf_verify(&config->conf, stapler_tls_x509_dates, config);
+
+    if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
+        mbedtls_ssl_conf_authmode(&config->conf, options->verify_peer ? MBEDTLS_SSL_VERIFY_REQUIRED
+                                                                      : MBEDTLS_SSL_VERIFY_NONE);
+    } else {
+        mbedtls_ssl_conf_authmode(&config->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    }
+    if (options->trust != NULL) {
+        mbedtls_ssl_conf_ca_chain(&config->conf, options->trust, NULL);
+    }
+
+    id = &agent->identity[options->identity];
+    cred = &agent->credentials.identity[options->identity];
+    if (options->present_certificate || options->endpoint == MBEDTLS_SSL_IS_SERVER) {
+        if (id->chain.raw.len == 0 || cred->key.length == 0) {
+            ret = STAPLER_ERR_AGENT_NO_IDENTITY;
+            goto fail;
+        }
+        if (cred->key.length > sizeof(stapler_tls_key_der)) {
+            ret = STAPLER_ERR_BUFFER_TOO_SMALL;
+            goto fail;
+        }
+        ret = agent->port->flash.read(agent->port->context, cred->key.offset, stapler_tls_key_der,
+                                      cred->key.length);
+        if (ret == 0) {
+            ret = mbedtls_pk_parse_key(&config->key, stapler_tls_key_der, cred->key.length, NULL, 0,
+                                       stapler_mbedtls_platform_random, NULL);
+        }
+        mbedtls_platform_zeroize(stapler_tls_key_der, sizeof(stapler_tls_key_der));
+        if (ret != 0) {
+            goto fail;
+        }
+        ret = mbedtls_ssl_conf_own_cert(&config->conf, &id->chain, &config->key);
+        if (ret != 0) {
+            goto fail;
+        }
+        mbedtls_ssl_conf_ocsp_staple_cb(&config->conf, stapler_tls_staple_cb, config);
+    }
+    if (config->options.peer_staple != STAPLER_TLS_PEER_STAPLE_IGNORE) {
+        mbedtls_ssl_conf_ocsp_verify_cb(&config->conf, stapler_tls_verify_cb, config);
+    }
+    return 0;
+
+fail:
+    stapler_tls_config_free(config);
+    return ret;
+}
+
+void stapler_tls_config_free(stapler_tls_config_t *config)
+{
+    if (config == NULL) {
+        return;
+    }
+    mbedtls_ssl_config_free(&config->conf);
+    mbedtls_pk_free(&config->key);
+}
+
+/* --- Sessions ---------------------------------------------------------------------------- */
+
+int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_t *config,
+                             const stapler_port_t *port, int connection, const char *server_name)
+{
+    int ret;
+
+    if (session == NULL || config == NULL || port == NULL || port->transport.send == NULL ||
+        port->transport.recv == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    memset(session, 0, sizeof(*session));
+    session->config = config;
+    session->port = port;
+    session->connection = connection;
+    session->peer.cert_status = -1;
+    mbedtls_ssl_init(&session->ssl);
+    ret = mbedtls_ssl_setup(&session->ssl, &config->conf);
+    if (ret == 0 && config->options.endpoint == MBEDTLS_SSL_IS_CLIENT) {
+        ret = mbedtls_ssl_set_hostname(&session->ssl, server_name);
+    }
+    if (ret != 0) {
+        mbedtls_ssl_free(&session->ssl);
+        session->config = NULL;
+        return ret;
+    }
+    mbedtls_ssl_set_user_data_p(&session->ssl, session);
+    mbedtls_ssl_set_bio(&session->ssl, session, stapler_tls_bio_send, stapler_tls_bio_recv, NULL);
+    return 0;
+}
+
+stapler_handshake_outcome_t stapler_tls_session_outcome(const stapler_tls_session_t *session)
+{
+    if (session->result == STAPLER_ERR_TLS_MUST_STAPLE) {
+        return STAPLER_HANDSHAKE_REFUSED;
+    }
+    if (session->staple_sent > 0) {
+        return STAPLER_HANDSHAKE_STAPLED;
+    }
+    if (session->too_large) {
+        return STAPLER_HANDSHAKE_TOO_LARGE;
+    }
+    return session->asked ? STAPLER_HANDSHAKE_NO_STAPLE : STAPLER_HANDSHAKE_NOT_REQUESTED;
+}
+
+/* The handshake is over (either way): let go of the staple and count the outcome, once. */
+static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
+{
+    stapler_tls_config_t *config = session->config;
+
+    if (session->counted || config == NULL) {
+        return;
+    }
+    session->counted = 1;
+    session->result = result;
+    if (session->held) {
+        stapler_agent_staple_release(config->agent, config->options.identity);
+        session->held = 0;
+    }
+    if (config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) {
+        stapler_agent_handshake_done(config->agent, config->options.identity,
+                                     stapler_tls_session_outcome(session));
+    }
+    if (result != 0) {
+        stapler_tls_line_t line = { "", 0 };
+
+        stapler_tls_put(&line, "tls: handshake failed: ");
+        stapler_tls_put(&line, stapler_error_name(result));
+        stapler_tls_log(session, STAPLER_LOG_WARNING, &line);
+    }
+}
+
+int stapler_tls_session_handshake(stapler_tls_session_t *session)
+{
+    stapler_tls_config_t *config;
+    int ret;
+
+    if (session == NULL || session->config == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    if (session->counted) {
+        return session->result;
+    }
+    config = session->config;
+    if (mbedtls_ssl_is_handshake_over(&session->ssl) == 0 && session->bytes_out == 0 &&
+        session->bytes_in == 0 &&
+        (config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) &&
+        config->agent->identity[config->options.identity].must_staple) {
+        stapler_identity_status_t status;
+
+        /* RFC 7633: every peer that honours must-staple rejects our certificate without a
+         * staple. Say so here, before a byte is sent, instead of in a peer's log. */
+        if (stapler_agent_status(config->agent, config->options.identity, &status) != 0 ||
+            !status.serving) {
+            stapler_tls_session_over(session, STAPLER_ERR_TLS_MUST_STAPLE);
+            return STAPLER_ERR_TLS_MUST_STAPLE;
+        }
+    }
+    ret = mbedtls_ssl_handshake(&session->ssl);
+    if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        return ret;
+    }
+    if (ret != 0 && session->peer.result != 0) {
+        ret = session->peer.result; /* our own code rather than Mbed TLS's pass-through */
+    }
+    stapler_tls_session_over(session, ret);
+    return ret;
+}
+
+int stapler_tls_session_write(stapler_tls_session_t *session, const unsigned char *data, size_t len)
+{
+    return mbedtls_ssl_write(&session->ssl, data, len);
+}
+
+int stapler_tls_session_read(stapler_tls_session_t *session, unsigned char *buffer, size_t len)
+{
+    return mbedtls_ssl_read(&session->ssl, buffer, len);
+}
+
+void stapler_tls_session_free(stapler_tls_session_t *session)
+{
+    if (session == NULL || session->config == NULL) {
+        return;
+    }
+    if (!session->counted && (session->bytes_out > 0 || session->held)) {
+        stapler_tls_session_over(session, MBEDTLS_ERR_SSL_CONN_EOF);
+    }
+    if (session->held) {
+        stapler_agent_staple_release(session->config->agent, session->config->options.identity);
+        session->held = 0;
+    }
+    if (mbedtls_ssl_is_handshake_over(&session->ssl)) {
+        (void) mbedtls_ssl_close_notify(&session->ssl);
+    }
+    mbedtls_ssl_free(&session->ssl);
+    session->config = NULL;
+}

@@ -3,6 +3,7 @@
  * port. Subcommands grow with the product; each one exits 0 on success, 1 when the work
  * failed and 2 on a usage error.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "agent_commands.h"
 #include "ocsp_commands.h"
 #include "run_command.h"
+#include "tls_commands.h"
 #include "provision.h"
 #include "stapler_sim_build_info.h"
 
@@ -58,6 +60,14 @@ static int command_help(void)
            "      [--clock-file F] [--proxy HOST:PORT] [--dns IP] [--tap IF --ip A]\n"
            "             the agent itself: boot from the image, fetch, refresh, cache; one\n"
            "             status line per event. --speed N jumps idle time N times faster\n"
+           "  serve --flash FLASH.img --port P [--handshakes N] [--verify-client --trust CA]\n"
+           "        [--client-staple ignore|check|require] [--tls12|--tls13] [--no-fetch] [--json]\n"
+           "             TLS server on the simulator's lwIP, stapling the cached response; the\n"
+           "             PC reaches it at 127.0.0.1:P. Exit 9 when a handshake failed\n"
+           "  connect --flash FLASH.img --host H --port P --trust CA [--servername NAME]\n"
+           "        [--server-staple ignore|check|require] [--no-client-cert] [--tls12|--tls13]\n"
+           "             TLS client with the device certificate (client authentication,\n"
+           "             stapled when the server asks); checks the server's staple\n"
            "  help       this text\n");
     return EXIT_OK;
 }
@@ -131,6 +141,8 @@ int main(int argc, char **argv)
         { "inspect", stapler_sim_command_inspect },
         { "fetch", stapler_sim_command_fetch },
         { "run", stapler_sim_command_run },
+        { "serve", stapler_sim_command_serve },
+        { "connect", stapler_sim_command_connect },
         { "provision", stapler_sim_command_provision },
         { "offer", stapler_sim_command_offer },
         { "status", stapler_sim_command_status },
@@ -145,6 +157,9 @@ int main(int argc, char **argv)
     };
     size_t i;
 
+    /* A peer that closes while slirp still writes to it must not kill the simulator
+     * (SIGPIPE): the write fails with EPIPE and the connection is reset instead. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         command_help();
         return EXIT_USAGE;

@@ -391,6 +391,30 @@ stapler_handshake_outcome_t stapler_tls_session_outcome(const stapler_tls_sessio
     return session->asked ? STAPLER_HANDSHAKE_NO_STAPLE : STAPLER_HANDSHAKE_NOT_REQUESTED;
 }
 
+const char *stapler_tls_error_slug(int result)
+{
+    switch (result) {
+        case 0: return "ok";
+        case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: return "peer_sent_fatal_alert";
+        case MBEDTLS_ERR_SSL_CONN_EOF: return "peer_closed";
+        case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED: return "peer_certificate_not_trusted";
+        case MBEDTLS_ERR_SSL_BAD_CERTIFICATE: return "bad_certificate";
+        case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE: return "no_client_certificate";
+        case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE: return "handshake_failure";
+        case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION: return "protocol_version";
+        case MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION: return "unsupported_extension";
+        case MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER: return "illegal_parameter";
+        case MBEDTLS_ERR_SSL_DECODE_ERROR: return "decode_error";
+        case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "tls_out_of_memory";
+        case MBEDTLS_ERR_SSL_INVALID_MAC: return "bad_record_mac";
+        default: break;
+    }
+    if (result <= -0x0100 && result > -0x2000) {
+        return stapler_error_slug(result); /* Stapler's and the port's codes */
+    }
+    return "mbedtls_error";
+}
+
 /* The handshake is over (either way): let go of the staple and count the outcome, once. */
 static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
 {
@@ -413,7 +437,15 @@ static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
         stapler_tls_line_t line = { "", 0 };
 
         stapler_tls_put(&line, "tls: handshake failed: ");
-        stapler_tls_put(&line, stapler_error_name(result));
+        stapler_tls_put(&line, stapler_tls_error_slug(result));
+        stapler_tls_put(&line, " (-0x");
+        {
+            static const char hex[] = "0123456789abcdef";
+            const unsigned v = (unsigned) -result;
+            char h[5] = { hex[(v >> 12) & 15u], hex[(v >> 8) & 15u], hex[(v >> 4) & 15u], hex[v & 15u], 0 };
+            stapler_tls_put(&line, h);
+        }
+        stapler_tls_put(&line, ")");
         stapler_tls_log(session, STAPLER_LOG_WARNING, &line);
     }
 }

@@ -132,6 +132,10 @@ int stapler_tls_session_read(stapler_tls_session_t *session, unsigned char *buff
  *         the caller's to close. Safe to call at any point after stapler_tls_session_init(). */
 void stapler_tls_session_free(stapler_tls_session_t *session);
 
+/** \brief A short snake_case name for a handshake result: Stapler's own codes by their slug,
+ *         the usual Mbed TLS ones by what they mean ("peer_sent_fatal_alert", ...). */
+const char *stapler_tls_error_slug(int result);
+
 /** \brief The outcome counted for our staple in this handshake (valid once it is over). */
 stapler_handshake_outcome_t stapler_tls_session_outcome(const stapler_tls_session_t *session);
 

@@ -8,6 +8,8 @@
  *   connect --flash F --host H --port P [--servername NAME] [--trust CA]
  *         [--server-staple ignore|check|require] [--no-client-cert] [--tls12|--tls13]
  *         [--identity N] [--no-fetch] [--json] [--net options]
+ *   Both: --test-staple-file F|none staples F's bytes (or nothing) instead of the agent's
+ *   verified staple, for interoperability tests of what peers do with bad staples.
  *
  * serve listens on lwIP port P; with slirp, the PC reaches it at 127.0.0.1:P (a host
  * forward bound to loopback only). connect reaches the PC at 10.0.2.2 through slirp. Both
@@ -45,7 +47,7 @@ static stapler_tls_session_t session;
 static mbedtls_x509_crt trust;
 
 typedef struct {
-    const char *flash, *host, *servername, *trust;
+    const char *flash, *host, *servername, *trust, *staple_file;
     unsigned long port, handshakes, identity;
     int json, verify_client, fetch, client_cert;
     stapler_tls_peer_staple_t peer_staple;
@@ -89,6 +91,7 @@ static int parse_options(const char *cmd, int argc, char **argv, tls_options_t *
         else if (strcmp(opt, "--host") == 0) o->host = value;
         else if (strcmp(opt, "--servername") == 0) o->servername = value;
         else if (strcmp(opt, "--trust") == 0) o->trust = value;
+        else if (strcmp(opt, "--test-staple-file") == 0) o->staple_file = value;
         else if (strcmp(opt, "--port") == 0) o->port = strtoul(value, NULL, 10);
         else if (strcmp(opt, "--handshakes") == 0) o->handshakes = strtoul(value, NULL, 10);
         else if (strcmp(opt, "--identity") == 0) o->identity = strtoul(value, NULL, 10);
@@ -156,6 +159,21 @@ static int start(const char *cmd, tls_options_t *o, int endpoint)
     topt.peer_staple = o->peer_staple;
     topt.min_version = o->version;
     topt.max_version = o->version;
+    if (o->staple_file != NULL) {
+        /* Interoperability tests: what does the peer do with this staple (or none)? */
+        static unsigned char staple[16384];
+        long n = strcmp(o->staple_file, "none") == 0 ? 0 : stapler_sim_read_file(o->staple_file, staple, sizeof(staple));
+
+        if (n < 0) {
+            fprintf(stderr, "stapler-sim %s: cannot read --test-staple-file '%s'\n", cmd, o->staple_file);
+            return EXIT_INPUT;
+        }
+        topt.test_staple_override = 1;
+        topt.test_staple = staple;
+        topt.test_staple_len = (size_t) n;
+        fprintf(stderr, "stapler-sim %s: TEST ONLY: stapling %s instead of the agent's verified staple\n", cmd,
+                n > 0 ? o->staple_file : "nothing");
+    }
     if (endpoint == MBEDTLS_SSL_IS_CLIENT && o->trust == NULL) {
         fprintf(stderr, "stapler-sim %s: --trust CA is needed to check the server\n", cmd);
         return EXIT_USAGE;
@@ -255,7 +273,6 @@ static int run_session(tls_options_t *o, int conn, const char *server_name, unsi
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
         ret = STAPLER_PORT_ERR_TIMEOUT;
     }
-    report(o, n, ret, now_ms() - start_ms);
     if (ret == 0) {
         int w;
         do {
@@ -264,7 +281,30 @@ static int run_session(tls_options_t *o, int conn, const char *server_name, unsi
                 step_network(o, 20);
             }
         } while ((w == MBEDTLS_ERR_SSL_WANT_WRITE || w == MBEDTLS_ERR_SSL_WANT_READ) && now_ms() < deadline);
+        if (w < 0) {
+            ret = w;
+        } else if (server_name != NULL) {
+            /* A TLS 1.3 client's handshake ends before the server has judged its certificate
+             * (and staple): a refusal arrives as an alert on the first read. Wait for the
+             * server's answer (an echo, or a greeting) or its alert. */
+            unsigned char reply[256];
+            const uint64_t until = now_ms() + 3000;
+            int r;
+
+            do {
+                r = stapler_tls_session_read(&session, reply, sizeof(reply));
+                if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
+                    r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+                    step_network(o, 20);
+                }
+            } while ((r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
+                      r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) && now_ms() < until);
+            if (r < 0 && r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+                ret = r; /* the server refused us after all */
+            }
+        }
     }
+    report(o, n, ret, now_ms() - start_ms);
     stapler_tls_session_free(&session);
     /* Let close_notify and the FIN go out before the connection is forgotten. */
     {

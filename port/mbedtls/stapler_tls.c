@@ -72,6 +72,14 @@ static int stapler_tls_staple_cb(void *context, mbedtls_ssl_context *ssl,
         return 0; /* the agent fetches the device certificate's response only */
     }
     s->asked = 1;
+    if (config->options.test_staple_override) {
+        if (config->options.test_staple_len > 0 && config->options.test_staple_len <= room) {
+            *der = config->options.test_staple;
+            *der_len = config->options.test_staple_len;
+            s->staple_sent = config->options.test_staple_len;
+        }
+        return 0;
+    }
     if (!s->held) {
         if (stapler_agent_staple_hold(config->agent, config->options.identity, &staple, &length) != 0) {
             return 0; /* none valid: the handshake goes on unstapled (counted) */
@@ -465,6 +473,7 @@ int stapler_tls_session_handshake(stapler_tls_session_t *session)
     if (mbedtls_ssl_is_handshake_over(&session->ssl) == 0 && session->bytes_out == 0 &&
         session->bytes_in == 0 &&
         (config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) &&
+        !config->options.test_staple_override &&
         config->agent->identity[config->options.identity].must_staple) {
         stapler_identity_status_t status;
 

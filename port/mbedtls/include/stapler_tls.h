@@ -54,6 +54,12 @@ typedef struct {
     stapler_tls_peer_staple_t peer_staple;
     mbedtls_ssl_protocol_version min_version; /**< 0: TLS 1.2 */
     mbedtls_ssl_protocol_version max_version; /**< 0: TLS 1.3 */
+    /** Interoperability tests only: staple these bytes (length 0: nothing) instead of the
+     *  agent's verified staple, and skip the must-staple refusal, to see what a peer does
+     *  with a bad, unrelated or missing staple. Never set on a device. */
+    int test_staple_override;
+    const unsigned char *test_staple;
+    size_t test_staple_len;
 } stapler_tls_options_t;
 
 /** Shared by the connections of one role; allocate statically. */

@@ -327,6 +327,18 @@ void tearDown(void)
     stapler_mbedtls_platform_teardown();
 }
 
+/* Configure both sides as t says, connect, and require both handshakes to complete. */
+static void handshake_ok(const setup_t *t)
+{
+    int sret, cret;
+
+    configure(t);
+    open_pair();
+    cret = handshake(&sret);
+    TEST_ASSERT_EQUAL_INT(0, cret);
+    TEST_ASSERT_EQUAL_INT(0, sret);
+}
+
 static void server_identity(int ec)
 {
     TEST_ASSERT_EQUAL_INT(0, stapler_test_load_crt(&srv_crt, STAPLER_VECTOR_DIR, ec ? "leaf-ec.der" : "leaf-rsa.der"));
@@ -385,15 +397,10 @@ static void test_tls13_server_staples_in_certificate_entry_ecdsa(void)
 static void test_no_staple_means_no_echo_and_the_client_hears_of_none(void)
 {
     setup_t t = { MBEDTLS_SSL_VERSION_TLS1_2, 0, 0, 1, 0, 1, 0, 0 };
-    int cret, sret;
 
     server_identity(0);
     srv_src.len = 0; /* nothing cached */
-    configure(&t);
-    open_pair();
-    cret = handshake(&sret);
-    TEST_ASSERT_EQUAL_INT(0, cret);
-    TEST_ASSERT_EQUAL_INT(0, sret);
+    handshake_ok(&t);
     TEST_ASSERT_EQUAL_INT(1, srv_src.calls);
     TEST_ASSERT_FALSE(tls12_has_handshake_type(&s2c, MBEDTLS_SSL_HS_CERTIFICATE_STATUS));
     TEST_ASSERT_EQUAL_INT(1, cli_sink.calls);
@@ -404,14 +411,9 @@ static void test_no_staple_means_no_echo_and_the_client_hears_of_none(void)
 static void test_client_without_callbacks_is_not_asked_and_gets_nothing(void)
 {
     setup_t t = { MBEDTLS_SSL_VERSION_TLS1_3, 0, 0, 1, 0, 0, 0, 0 };
-    int cret, sret;
 
     server_identity(0);
-    configure(&t);
-    open_pair();
-    cret = handshake(&sret);
-    TEST_ASSERT_EQUAL_INT(0, cret);
-    TEST_ASSERT_EQUAL_INT(0, sret);
+    handshake_ok(&t);
     TEST_ASSERT_EQUAL_INT(0, srv_src.calls); /* no status_request in the ClientHello */
     close_pair();
 }
@@ -420,17 +422,12 @@ static void test_a_staple_that_does_not_fit_is_left_out(void)
 {
     static unsigned char big[MBEDTLS_SSL_OUT_CONTENT_LEN];
     setup_t t = { MBEDTLS_SSL_VERSION_TLS1_3, 0, 0, 1, 0, 1, 0, 0 };
-    int cret, sret;
 
     server_identity(0);
     memset(big, 0x30, sizeof(big));
     srv_src.der = big;
     srv_src.len = sizeof(big);
-    configure(&t);
-    open_pair();
-    cret = handshake(&sret);
-    TEST_ASSERT_EQUAL_INT(0, cret);
-    TEST_ASSERT_EQUAL_INT(0, sret);
+    handshake_ok(&t);
     TEST_ASSERT_EQUAL_INT(1, srv_src.calls);
     TEST_ASSERT_TRUE(srv_src.room_seen < sizeof(big));
     TEST_ASSERT_TRUE(srv_src.room_seen > 1000);
@@ -472,16 +469,11 @@ static void test_the_room_given_is_exact(void)
 static void test_tls13_client_staples_when_the_certificate_request_asks(void)
 {
     setup_t t = { MBEDTLS_SSL_VERSION_TLS1_3, 0, 1, 0, 1, 0, 1, 0 };
-    int cret, sret;
 
     server_identity(0);
     cli_src.der = staple_rsa;
     cli_src.len = staple_rsa_len;
-    configure(&t);
-    open_pair();
-    cret = handshake(&sret);
-    TEST_ASSERT_EQUAL_INT(0, cret);
-    TEST_ASSERT_EQUAL_INT(0, sret);
+    handshake_ok(&t);
     TEST_ASSERT_EQUAL_INT(1, cli_src.calls);
     TEST_ASSERT_EQUAL_INT(1, srv_sink.calls);
     TEST_ASSERT_EQUAL_size_t(staple_rsa_len, srv_sink.first_len);
@@ -492,16 +484,11 @@ static void test_tls13_client_staples_when_the_certificate_request_asks(void)
 static void test_tls13_client_does_not_staple_unasked(void)
 {
     setup_t t = { MBEDTLS_SSL_VERSION_TLS1_3, 0, 1, 0, 1, 0, 0, 0 };
-    int cret, sret;
 
     server_identity(0);
     cli_src.der = staple_rsa;
     cli_src.len = staple_rsa_len;
-    configure(&t);
-    open_pair();
-    cret = handshake(&sret);
-    TEST_ASSERT_EQUAL_INT(0, cret);
-    TEST_ASSERT_EQUAL_INT(0, sret);
+    handshake_ok(&t);
     TEST_ASSERT_EQUAL_INT(0, cli_src.calls);
     close_pair();
 }
@@ -509,14 +496,9 @@ static void test_tls13_client_does_not_staple_unasked(void)
 static void test_hello_retry_request_keeps_the_request(void)
 {
     setup_t t = { MBEDTLS_SSL_VERSION_TLS1_3, 0, 0, 1, 0, 1, 0, 1 };
-    int cret, sret;
 
     server_identity(0);
-    configure(&t);
-    open_pair();
-    cret = handshake(&sret);
-    TEST_ASSERT_EQUAL_INT(0, cret);
-    TEST_ASSERT_EQUAL_INT(0, sret);
+    handshake_ok(&t);
     /* The client had to send a second ClientHello (HRR), which still asked for the staple. */
     TEST_ASSERT_EQUAL_INT(2, plaintext_count(&c2s, MBEDTLS_SSL_HS_CLIENT_HELLO));
     TEST_ASSERT_EQUAL_INT(1, srv_src.calls);

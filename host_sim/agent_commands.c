@@ -159,8 +159,16 @@ int stapler_sim_command_status(int argc, char **argv)
                 printf("%s\"%s\":%u", i ? "," : "", stapler_agent_fetch_class_name((stapler_fetch_class_t) i),
                        (unsigned) status.fetches_by_class[i]);
             }
-            printf("},\"handshakes_stapled\":%u,\"handshakes_unstapled\":%u,",
-                   (unsigned) status.handshakes_stapled, (unsigned) status.handshakes_unstapled);
+            printf("},\"must_staple\":%s,\"handshakes_stapled\":%u,\"handshakes_unstapled\":%u,"
+                   "\"handshakes_by_outcome\":{",
+                   status.must_staple ? "true" : "false", (unsigned) status.handshakes_stapled,
+                   (unsigned) status.handshakes_unstapled);
+            for (i = 0; i < STAPLER_HANDSHAKE_OUTCOMES; i++) {
+                printf("%s\"%s\":%u", i ? "," : "",
+                       stapler_agent_handshake_outcome_name((stapler_handshake_outcome_t) i),
+                       (unsigned) status.handshakes_by_outcome[i]);
+            }
+            printf("},");
             if (status.last_error != 0) {
                 /* The messages are plain ASCII without quotes or backslashes. */
                 printf("\"last_error\":\"%s\",\"last_error_message\":\"%s\"}",
@@ -169,8 +177,9 @@ int stapler_sim_command_status(int argc, char **argv)
                 printf("\"last_error\":null,\"last_error_message\":null}");
             }
         } else {
-            printf("identity %u: %s%s\n", id, stapler_sim_state_name(status.state),
-                   status.serving ? " (staple ready for the first handshake)" : "");
+            printf("identity %u: %s%s%s\n", id, stapler_sim_state_name(status.state),
+                   status.serving ? " (staple ready for the first handshake)" : "",
+                   status.must_staple ? "; must-staple certificate" : "");
             if (status.this_update != 0) {
                 printf("  response: %s, thisUpdate %s, nextUpdate %s, %lld s left\n",
                        status_name(status.cert_status),

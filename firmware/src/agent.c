@@ -564,14 +564,15 @@ static int stapler_agent_pick(stapler_agent_t *agent, stapler_identity_t *id,
 int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
                          size_t *length)
 {
-    stapler_identity_t *id;
-    int ret;
+    /* A hold taken and given back at once: the same pick, and the caller uses the bytes now. */
+    int ret = stapler_agent_staple_hold(agent, identity, der, length);
 
-    if (agent == NULL || der == NULL || length == NULL || identity >= agent->identity_count) {
-        return STAPLER_ERR_INVALID_ARGUMENT;
+    if (ret == STAPLER_ERR_INVALID_ARGUMENT) {
+        return ret;
     }
-    id = &agent->identity[identity];
-    ret = stapler_agent_pick(agent, id, der, length);
+    if (ret == 0) {
+        stapler_agent_staple_release(agent, identity);
+    }
     stapler_agent_handshake_done(agent, identity,
                                  ret == 0 ? STAPLER_HANDSHAKE_STAPLED : STAPLER_HANDSHAKE_NO_STAPLE);
     return ret;

@@ -80,17 +80,17 @@ static int stapler_tls_staple_cb(void *context, mbedtls_ssl_context *ssl,
         }
         return 0;
     }
-    if (!s->held) {
+    if (s->held) {
+        /* Mbed TLS asks once per handshake and certificate; the hold taken then stands. */
+        staple = s->held_der;
+        length = s->held_len;
+    } else {
         if (stapler_agent_staple_hold(config->agent, config->options.identity, &staple, &length) != 0) {
             return 0; /* none valid: the handshake goes on unstapled (counted) */
         }
         s->held = 1;
-    } else {
-        /* Mbed TLS asks once per handshake; be safe if it asked again. */
-        if (stapler_agent_staple_hold(config->agent, config->options.identity, &staple, &length) != 0) {
-            return 0;
-        }
-        stapler_agent_staple_release(config->agent, config->options.identity);
+        s->held_der = staple;
+        s->held_len = length;
     }
     if (length > room) {
         stapler_tls_line_t line = { "", 0 };
@@ -356,6 +356,8 @@ void stapler_tls_config_free(stapler_tls_config_t *config)
 
 /* --- Sessions ---------------------------------------------------------------------------- */
 
+static void stapler_tls_session_over(stapler_tls_session_t *session, int result);
+
 int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_t *config,
                              const stapler_port_t *port, int connection, const char *server_name)
 {
@@ -382,6 +384,19 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
     }
     mbedtls_ssl_set_user_data_p(&session->ssl, session);
     mbedtls_ssl_set_bio(&session->ssl, session, stapler_tls_bio_send, stapler_tls_bio_recv, NULL);
+    if ((config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) &&
+        !config->options.test_staple_override &&
+        config->agent->identity[config->options.identity].must_staple) {
+        stapler_identity_status_t status;
+
+        /* RFC 7633: every peer that honours must-staple rejects our certificate without a
+         * staple. Say so here, before a byte is sent, instead of in a peer's log: the
+         * session is over at once, and stapler_tls_session_handshake() returns why. */
+        if (stapler_agent_status(config->agent, config->options.identity, &status) != 0 ||
+            !status.serving) {
+            stapler_tls_session_over(session, STAPLER_ERR_TLS_MUST_STAPLE);
+        }
+    }
     return 0;
 }
 
@@ -460,7 +475,6 @@ static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
 
 int stapler_tls_session_handshake(stapler_tls_session_t *session)
 {
-    stapler_tls_config_t *config;
     int ret;
 
     if (session == NULL || session->config == NULL) {
@@ -468,22 +482,6 @@ int stapler_tls_session_handshake(stapler_tls_session_t *session)
     }
     if (session->counted) {
         return session->result;
-    }
-    config = session->config;
-    if (mbedtls_ssl_is_handshake_over(&session->ssl) == 0 && session->bytes_out == 0 &&
-        session->bytes_in == 0 &&
-        (config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) &&
-        !config->options.test_staple_override &&
-        config->agent->identity[config->options.identity].must_staple) {
-        stapler_identity_status_t status;
-
-        /* RFC 7633: every peer that honours must-staple rejects our certificate without a
-         * staple. Say so here, before a byte is sent, instead of in a peer's log. */
-        if (stapler_agent_status(config->agent, config->options.identity, &status) != 0 ||
-            !status.serving) {
-            stapler_tls_session_over(session, STAPLER_ERR_TLS_MUST_STAPLE);
-            return STAPLER_ERR_TLS_MUST_STAPLE;
-        }
     }
     ret = mbedtls_ssl_handshake(&session->ssl);
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {

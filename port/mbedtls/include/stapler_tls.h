@@ -88,7 +88,9 @@ typedef struct {
     stapler_tls_config_t *config;
     const stapler_port_t *port;
     int connection;                      /**< the transport's */
-    int held;                            /**< we hold the agent's staple */
+    int held;                            /**< we hold the agent's staple ... */
+    const unsigned char *held_der;       /**< ... these bytes */
+    size_t held_len;
     int asked;                           /**< Mbed TLS asked for our staple */
     int too_large;                       /**< ... and it did not fit */
     size_t staple_sent;                  /**< bytes of our staple given to Mbed TLS */
@@ -114,7 +116,9 @@ void stapler_tls_config_free(stapler_tls_config_t *config);
 /**
  * \brief Start a connection over an open transport \p connection. \p server_name (client
  *        only) is sent as SNI and checked against the server's certificate; NULL for a
- *        server.
+ *        server. A must-staple identity without a valid staple ends the session here, before
+ *        anything is sent: stapler_tls_session_handshake() then returns
+ *        STAPLER_ERR_TLS_MUST_STAPLE.
  * \return 0 or an Mbed TLS error (the arena is full).
  */
 int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_t *config,

@@ -4,7 +4,7 @@
  *
  * Each module owns a range so a code says where it came from; port errors pass through
  * unchanged in the port range. An OCSP certificate status (good, revoked, unknown) is data,
- * never an error code. Every code has a message that tells the user what to do.
+ * never an error code. Every code has a slug and a message that tells the user what to do.
  *
  * Ranges:  -0x0001..-0x00FF  general
  *          -0x0100..-0x01FF  OCSP codec
@@ -97,6 +97,8 @@ const char *stapler_error_name(int err);
 
 /**
  * \brief What went wrong and what to do about it, in one sentence for a user's log.
+ *        Built without CONFIG_STAPLER_ERROR_MESSAGES (a small MCU image), the code's slug
+ *        (stapler_error_slug()) instead: the image then carries no message text.
  * \return A static string; never NULL.
  */
 const char *stapler_error_message(int err);

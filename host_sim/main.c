@@ -43,7 +43,7 @@ static int command_help(void)
            "             5 responder error status, 6 not a well-formed OCSP response,\n"
            "             7 well-formed but not verified, 1 unreadable input, 2 usage error\n"
            "  provision --out FLASH.img --cert CHAIN --issuer CA [--key KEY | --key-handle N]\n"
-           "            [--url URL] [--cert ... for the next identity]\n"
+           "            [--url URL] [--trust TLS-CA] [--cert ... for the next identity]\n"
            "             write a flash image with the credential store (docs/SPEC.md); the\n"
            "             chain must verify up to CA and the key match the certificate\n"
            "  offer --flash FLASH.img --response R.der [--identity N] [--at TIME]\n"

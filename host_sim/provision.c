@@ -3,7 +3,11 @@
  * the rest erased, as a factory would program a device.
  *
  *   provision --out FLASH.img --cert CHAIN --issuer CA [--key KEY | --key-handle N] [--url URL]
- *             [--cert CHAIN --issuer CA ... for the next identity]
+ *             [--trust TLS-CA] [--cert CHAIN --issuer CA ... for the next identity]
+ *
+ * --trust: the CA certificate(s) (one file, PEM may hold up to STAPLER_TRUST_MAX) the
+ * identity trusts for its TLS peers: the servers the device connects to, the clients it
+ * authenticates. The device checks its peers against these, never against a built-in list.
  *
  * CHAIN is the device certificate, optionally followed by its intermediates (PEM with
  * several certificates, or one DER certificate). Everything is checked before anything is
@@ -37,11 +41,13 @@ typedef struct {
     const char *key;
     const char *key_handle;
     const char *url;
+    const char *trust;
 } identity_args_t;
 
 typedef struct {
     mbedtls_x509_crt chain;
     mbedtls_x509_crt issuer;
+    mbedtls_x509_crt trust;
     unsigned char key_der[8192];
     size_t key_len;
 } identity_material_t;
@@ -160,6 +166,20 @@ static int check_identity(identity_material_t *m, const identity_args_t *a, unsi
         in->key_handle = (uint32_t) handle;
     }
     in->url = a->url;
+    if (a->trust != NULL) {
+        if (stapler_sim_load_certificates(&m->trust, a->trust, "TLS trust anchor") != 0) {
+            return -1;
+        }
+        for (c = &m->trust; c != NULL && c->raw.len != 0; c = c->next) {
+            if (in->trust_count == STAPLER_TRUST_MAX) {
+                fprintf(stderr, "stapler-sim provision: '%s' has more than %d certificates "
+                                "(STAPLER_TRUST_MAX trust anchors per identity)\n", a->trust, STAPLER_TRUST_MAX);
+                return -1;
+            }
+            in->trust[in->trust_count] = c->raw.p;
+            in->trust_len[in->trust_count++] = c->raw.len;
+        }
+    }
 
     mbedtls_x509_dn_gets(subject, sizeof(subject), &m->chain.subject);
     printf("identity %u: %s, %u certificate%s\n", index, subject, in->chain_length,
@@ -175,6 +195,10 @@ static int check_identity(identity_material_t *m, const identity_args_t *a, unsi
     printf("  must-staple: %s\n", stapler_cert_must_staple(&m->chain) == 1 ? "yes" : "no");
     printf("  key: %s\n", a->key != NULL ? "private key (checked against the certificate)"
                           : a->key_handle != NULL ? "secure element handle" : "none");
+    for (c = &m->trust; in->trust_count > 0 && c != NULL && c->raw.len != 0; c = c->next) {
+        mbedtls_x509_dn_gets(subject, sizeof(subject), &c->subject);
+        printf("  TLS trust anchor: %s\n", subject);
+    }
     return 0;
 }
 
@@ -221,6 +245,8 @@ int stapler_sim_command_provision(int argc, char **argv)
             current->key_handle = value;
         } else if (strcmp(option, "--url") == 0) {
             current->url = value;
+        } else if (strcmp(option, "--trust") == 0) {
+            current->trust = value;
         } else {
             fprintf(stderr, "stapler-sim provision: unknown option '%s'; 'stapler-sim help' lists them\n", option);
             return EXIT_USAGE;
@@ -241,6 +267,7 @@ int stapler_sim_command_provision(int argc, char **argv)
     for (i = 0; i < count; i++) {
         mbedtls_x509_crt_init(&material[i].chain);
         mbedtls_x509_crt_init(&material[i].issuer);
+        mbedtls_x509_crt_init(&material[i].trust);
     }
     for (i = 0; i < count; i++) {
         if (check_identity(&material[i], &args[i], i, &inputs[i]) != 0) {
@@ -264,6 +291,7 @@ exit:
     for (i = 0; i < count; i++) {
         mbedtls_x509_crt_free(&material[i].chain);
         mbedtls_x509_crt_free(&material[i].issuer);
+        mbedtls_x509_crt_free(&material[i].trust);
     }
     return status;
 }

@@ -17,6 +17,7 @@ enum {
     STAPLER_CRED_KEY = 3,        /* private key DER */
     STAPLER_CRED_KEY_HANDLE = 4, /* 4-byte secure element key handle */
     STAPLER_CRED_URL = 5,        /* responder URL override */
+    STAPLER_CRED_TRUST = 6,      /* a CA trusted for the identity's TLS peers */
 };
 
 static void stapler_put16(unsigned char *p, uint32_t v)
@@ -82,7 +83,8 @@ int stapler_credentials_encode(const stapler_credential_input_t *identities, uns
 
         if (id->chain_length == 0 || id->chain_length > STAPLER_CHAIN_MAX || id->issuer == NULL ||
             id->issuer_len == 0 || (id->key != NULL && id->has_key_handle) ||
-            (id->url != NULL && (strlen(id->url) == 0 || strlen(id->url) > STAPLER_URL_MAX))) {
+            (id->url != NULL && (strlen(id->url) == 0 || strlen(id->url) > STAPLER_URL_MAX)) ||
+            id->trust_count > STAPLER_TRUST_MAX) {
             return STAPLER_ERR_INVALID_ARGUMENT;
         }
         for (c = 0; c < id->chain_length && ret == 0; c++) {
@@ -104,6 +106,12 @@ int stapler_credentials_encode(const stapler_credential_input_t *identities, uns
         }
         if (ret == 0 && id->url != NULL) {
             ret = stapler_put_entry(out, size, &at, STAPLER_CRED_URL, i, id->url, strlen(id->url));
+        }
+        for (c = 0; c < id->trust_count && ret == 0; c++) {
+            if (id->trust[c] == NULL || id->trust_len[c] == 0) {
+                return STAPLER_ERR_INVALID_ARGUMENT;
+            }
+            ret = stapler_put_entry(out, size, &at, STAPLER_CRED_TRUST, i, id->trust[c], id->trust_len[c]);
         }
         if (ret != 0) {
             return ret;
@@ -227,6 +235,12 @@ int stapler_credentials_read(stapler_credentials_t *credentials, const stapler_p
                     return STAPLER_ERR_CRED_CORRUPT;
                 }
                 id->url = span;
+                break;
+            case STAPLER_CRED_TRUST:
+                if (id->trust_count == STAPLER_TRUST_MAX) {
+                    return STAPLER_ERR_CRED_CORRUPT;
+                }
+                id->trust[id->trust_count++] = span;
                 break;
             default:
                 /* An unknown entry type: written by a newer Stapler with the same version

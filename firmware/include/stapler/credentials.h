@@ -2,7 +2,8 @@
  * \file credentials.h
  * \brief The credential store at the start of Stapler's flash region (docs/SPEC.md): each
  *        identity's certificate chain, the issuer of its last certificate, its private key
- *        or a secure-element key handle, and an optional responder URL override.
+ *        or a secure-element key handle, an optional responder URL override and the CA
+ *        certificates it trusts for its TLS peers.
  *
  * Written once by provisioning (stapler_credentials_encode(), used by `stapler-sim
  * provision`), read at every boot (stapler_credentials_read()). Reading does not copy the
@@ -23,6 +24,9 @@ extern "C" {
 
 /** Certificates per identity chain: the device certificate and its intermediates. */
 #define STAPLER_CHAIN_MAX CONFIG_STAPLER_CHAIN_MAX
+/** CA certificates trusted for an identity's TLS peers (servers it connects to, clients it
+ *  authenticates), per identity. */
+#define STAPLER_TRUST_MAX 2
 /** Longest responder URL override, in bytes. */
 #define STAPLER_URL_MAX 255
 
@@ -41,6 +45,8 @@ typedef struct {
     int has_key_handle;
     uint32_t key_handle;                         /**< secure element key, when has_key_handle */
     stapler_flash_span_t url;                    /**< responder URL override, or length 0 */
+    unsigned trust_count;                        /**< TLS trust anchors provisioned */
+    stapler_flash_span_t trust[STAPLER_TRUST_MAX]; /**< their DER certificates */
 } stapler_identity_credentials_t;
 
 typedef struct {
@@ -60,6 +66,9 @@ typedef struct {
     int has_key_handle;
     uint32_t key_handle;
     const char *url;                             /**< NULL for none */
+    unsigned trust_count;                        /**< TLS trust anchors, at most STAPLER_TRUST_MAX */
+    const unsigned char *trust[STAPLER_TRUST_MAX];
+    size_t trust_len[STAPLER_TRUST_MAX];
 } stapler_credential_input_t;
 
 /**

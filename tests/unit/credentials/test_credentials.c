@@ -5,6 +5,7 @@
 #include "unity.h"
 
 #include "stapler/config.h"
+#include "stapler/crc32.h"
 #include "stapler/credentials.h"
 #include "stapler/error.h"
 #include "stapler_flash_sim.h"
@@ -63,6 +64,17 @@ static void provision(unsigned count)
     memcpy(memory, image, image_len);
 }
 
+/* Recompute the header's CRC over the entries after a deliberate edit. */
+static void stapler_test_fix_credentials_crc(unsigned char *store, size_t length)
+{
+    const uint32_t crc = stapler_crc32_update(STAPLER_CRC32_INIT, store + 32, length - 32);
+
+    store[12] = (unsigned char) crc;
+    store[13] = (unsigned char) (crc >> 8);
+    store[14] = (unsigned char) (crc >> 16);
+    store[15] = (unsigned char) (crc >> 24);
+}
+
 static void assert_span(const unsigned char *expected, size_t length, stapler_flash_span_t span)
 {
     TEST_ASSERT_EQUAL_UINT32(length, span.length);
@@ -85,6 +97,55 @@ static void test_round_trip(void)
     TEST_ASSERT_TRUE(credentials.identity[1].has_key_handle);
     TEST_ASSERT_EQUAL_HEX32(0xA5000007u, credentials.identity[1].key_handle);
     TEST_ASSERT_EQUAL_UINT32(0, credentials.identity[1].url.length);
+}
+
+static void test_trust_anchors_round_trip_per_identity(void)
+{
+    input[1].trust_count = 2;
+    input[1].trust[0] = issuer;
+    input[1].trust_len[0] = issuer_len;
+    input[1].trust[1] = leaf;
+    input[1].trust_len[1] = leaf_len;
+    provision(2);
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_read(&credentials, &sim.flash, &sim));
+    TEST_ASSERT_EQUAL_UINT(0, credentials.identity[0].trust_count);
+    TEST_ASSERT_EQUAL_UINT(2, credentials.identity[1].trust_count);
+    assert_span(issuer, issuer_len, credentials.identity[1].trust[0]);
+    assert_span(leaf, leaf_len, credentials.identity[1].trust[1]);
+
+    /* More than STAPLER_TRUST_MAX: refused when encoding ... */
+    input[1].trust_count = STAPLER_TRUST_MAX + 1;
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_INVALID_ARGUMENT, stapler_credentials_encode(input, 2, image, sizeof(image), &image_len));
+    input[1].trust_count = 2;
+    input[1].trust[1] = NULL;
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_INVALID_ARGUMENT, stapler_credentials_encode(input, 2, image, sizeof(image), &image_len));
+}
+
+static void test_a_third_trust_anchor_in_flash_is_refused(void)
+{
+    size_t at;
+
+    /* A store with three type-6 entries for one identity (written by hand: the encoder
+     * refuses it) is corrupt, not silently truncated. */
+    input[0].trust_count = 2;
+    input[0].trust[0] = issuer;
+    input[0].trust_len[0] = issuer_len;
+    input[0].trust[1] = issuer;
+    input[0].trust_len[1] = issuer_len;
+    input[1].trust_count = 1;
+    input[1].trust[0] = issuer;
+    input[1].trust_len[0] = issuer_len;
+    provision(2);
+    /* The last entry is identity 1's anchor: move it to identity 0 and fix the CRC. */
+    at = image_len - 8 - ((issuer_len + 3) & ~(size_t) 3);
+    TEST_ASSERT_EQUAL_UINT8(6, memory[at]);
+    TEST_ASSERT_EQUAL_UINT8(1, memory[at + 1]);
+    memory[at + 1] = 0;
+    stapler_test_fix_credentials_crc(memory, image_len);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_CORRUPT, stapler_credentials_read(&credentials, &sim.flash, &sim));
+    memory[at + 1] = 1;
+    stapler_test_fix_credentials_crc(memory, image_len);
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_read(&credentials, &sim.flash, &sim));
 }
 
 static void test_erased_flash_means_not_provisioned(void)
@@ -138,6 +199,8 @@ int main(void)
 {
     UNITY_BEGIN();
     RUN_TEST(test_round_trip);
+    RUN_TEST(test_trust_anchors_round_trip_per_identity);
+    RUN_TEST(test_a_third_trust_anchor_in_flash_is_refused);
     RUN_TEST(test_erased_flash_means_not_provisioned);
     RUN_TEST(test_every_single_bit_flip_is_refused);
     RUN_TEST(test_newer_version_is_refused_with_its_own_error);

@@ -1,7 +1,9 @@
-/* mps2-an386 board services: SysTick, CMSDK UART0, semihosting. See board.h. */
+/* mps2-an386 board services: SysTick, CMSDK UART0, entropy and time. See board.h. */
 #include "board.h"
 
 #include <stddef.h>
+
+#include "semihosting.h"
 
 /* CMSDK APB UART0 */
 #define UART0_BASE 0x40004000u
@@ -16,17 +18,11 @@
 #define SYST_CSR (*(volatile uint32_t *) 0xE000E010u)
 #define SYST_RVR (*(volatile uint32_t *) 0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *) 0xE000E018u)
-
-/* ARM semihosting operations */
-#define SEMIHOSTING_SYS_OPEN 0x01u
-#define SEMIHOSTING_SYS_CLOSE 0x02u
-#define SEMIHOSTING_SYS_READ 0x06u
-#define SEMIHOSTING_SYS_EXIT_EXTENDED 0x20u
-#define SEMIHOSTING_APPLICATION_EXIT 0x20026u
+#define SYST_RELOAD (STAPLER_BOARD_CPU_HZ / 1000u - 1u)
 
 void stapler_board_systick(void);
 
-static volatile uint32_t stapler_board_ms;
+static volatile uint64_t stapler_board_ms;
 
 void stapler_board_systick(void)
 {
@@ -37,14 +33,38 @@ void stapler_board_init(void)
 {
     UART_BAUDDIV = 16u;
     UART_CTRL = UART_CTRL_TX_ENABLE;
-    SYST_RVR = STAPLER_BOARD_CPU_HZ / 1000u - 1u;
+    SYST_RVR = SYST_RELOAD;
     SYST_CVR = 0u;
     SYST_CSR = 0x7u; /* processor clock, interrupt, enable */
 }
 
-uint32_t stapler_board_millis(void)
+uint64_t stapler_board_millis(void)
 {
-    return stapler_board_ms;
+    uint64_t first, second;
+
+    /* Two 32-bit loads: read until the interrupt did not change it in between. */
+    do {
+        first = stapler_board_ms;
+        second = stapler_board_ms;
+    } while (first != second);
+    return first;
+}
+
+uint64_t stapler_board_nanos(void)
+{
+    uint64_t ms;
+    uint32_t count;
+
+    do {
+        ms = stapler_board_millis();
+        count = SYST_CVR;
+    } while (ms != stapler_board_millis());
+    return ms * 1000000u + (uint64_t) (SYST_RELOAD - count) * (1000000000u / STAPLER_BOARD_CPU_HZ);
+}
+
+void stapler_board_idle(void)
+{
+    __asm volatile("wfi");
 }
 
 static void stapler_board_putc(char c)
@@ -77,41 +97,28 @@ void stapler_board_put_unsigned(uint32_t value)
     stapler_board_puts(&digits[n]);
 }
 
-static uint32_t stapler_semihosting(uint32_t operation, const void *parameter)
-{
-    register uint32_t r0 __asm__("r0") = operation;
-    register const void *r1 __asm__("r1") = parameter;
-
-    __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
-    return r0;
-}
-
 int stapler_board_entropy(void *buffer, uint32_t length)
 {
-    static const char path[] = "/dev/urandom";
-    const uint32_t open_args[3] = { (uint32_t) (uintptr_t) path, 0u /* "r" */, sizeof(path) - 1u };
-    uint32_t handle = stapler_semihosting(SEMIHOSTING_SYS_OPEN, open_args);
-    uint32_t read_args[3];
-    uint32_t not_read;
+    /* EMULATOR STAND-IN: the host's /dev/urandom through semihosting (the AN386 image has
+     * no TRNG). A real board reads its TRNG here and fails when its health tests do. */
+    static int urandom = -1;
 
-    if (handle == 0xFFFFFFFFu) {
+    if (urandom < 0) {
+        urandom = stapler_semihosting_open("/dev/urandom", STAPLER_SEMIHOSTING_MODE_RB);
+    }
+    if (urandom < 0 || stapler_semihosting_read(urandom, buffer, length) != 0) {
         return -1;
     }
-    read_args[0] = handle;
-    read_args[1] = (uint32_t) (uintptr_t) buffer;
-    read_args[2] = length;
-    /* SYS_READ returns the number of bytes NOT read. */
-    not_read = stapler_semihosting(SEMIHOSTING_SYS_READ, read_args);
-    stapler_semihosting(SEMIHOSTING_SYS_CLOSE, &handle);
-    return not_read == 0u ? 0 : -1;
+    return 0;
+}
+
+int64_t stapler_board_host_time(void)
+{
+    /* EMULATOR STAND-IN for a battery-backed RTC: the PC's clock through semihosting. */
+    return stapler_semihosting_time();
 }
 
 void stapler_board_exit(int code)
 {
-    const uint32_t args[2] = { SEMIHOSTING_APPLICATION_EXIT, (uint32_t) code };
-
-    stapler_semihosting(SEMIHOSTING_SYS_EXIT_EXTENDED, args);
-    for (;;) {
-        __asm volatile("wfi");
-    }
+    stapler_semihosting_exit(code);
 }

@@ -5,7 +5,7 @@
 
 uint32_t sys_now(void)
 {
-    return stapler_board_millis();
+    return (uint32_t) stapler_board_millis();
 }
 
 uint32_t stapler_lwip_rand(void)

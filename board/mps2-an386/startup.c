@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "lan9118.h"
 
 extern uint32_t stapler_data_start, stapler_data_end, stapler_data_load;
 extern uint32_t stapler_bss_start, stapler_bss_end;
@@ -59,5 +60,7 @@ __attribute__((section(".vectors"), used)) static const stapler_vector_t stapler
     [12] = stapler_board_unexpected_irq, /* DebugMonitor */
     [14] = stapler_board_unexpected_irq, /* PendSV */
     [15] = stapler_board_systick,
-    [16 ... 47] = stapler_board_unexpected_irq,
+    [16 ... 16 + 12] = stapler_board_unexpected_irq,
+    [16 + 13] = stapler_lan9118_irq, /* LAN9118 Ethernet */
+    [16 + 14 ... 47] = stapler_board_unexpected_irq,
 };

@@ -226,6 +226,17 @@ void stapler_ocsp_policy_init(stapler_ocsp_policy_t *policy, int64_t now)
         (total) += (size_t) stapler_chk_ret_;                                                \
     } while (0)
 
+/* The length and tag in front of `len` content bytes already written at *p. */
+static int stapler_der_write_header(unsigned char **p, unsigned char *start, size_t len,
+                                    unsigned char tag)
+{
+    size_t header = 0;
+
+    STAPLER_ASN1_CHK_ADD(header, mbedtls_asn1_write_len(p, start, len));
+    STAPLER_ASN1_CHK_ADD(header, mbedtls_asn1_write_tag(p, start, tag));
+    return (int) header;
+}
+
 static int stapler_write_certid(unsigned char **p, unsigned char *start,
                                 const mbedtls_x509_crt *cert, const mbedtls_x509_crt *issuer,
                                 stapler_ocsp_certid_hash_t hash)
@@ -245,8 +256,7 @@ static int stapler_write_certid(unsigned char **p, unsigned char *start,
     *p -= cert->serial.len;
     memcpy(*p, cert->serial.p, cert->serial.len);
     len += cert->serial.len;
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, cert->serial.len));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_INTEGER));
+    STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, cert->serial.len, MBEDTLS_ASN1_INTEGER));
 
     /* issuerKeyHash, issuerNameHash */
     ret = stapler_public_key_bits(issuer, &key_bits, &key_len);
@@ -268,34 +278,28 @@ static int stapler_write_certid(unsigned char **p, unsigned char *start,
     }
     STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_algorithm_identifier(p, start, oid, oid_len, 0));
 
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start,
-                                                     MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, len,
+                                                       MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return (int) len;
 }
 
 static int stapler_write_nonce_extensions(unsigned char **p, unsigned char *start,
                                           const unsigned char *nonce, size_t nonce_len)
 {
-    size_t len = 0, inner;
+    size_t len = 0;
 
     /* extnValue OCTET STRING { OCTET STRING nonce } (RFC 8954 2.1) */
     STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_octet_string(p, start, nonce, nonce_len));
-    inner = len;
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, inner));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_OCTET_STRING));
+    STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, len, MBEDTLS_ASN1_OCTET_STRING));
     STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(p, start, (const char *) stapler_oid_ocsp_nonce,
                                                      sizeof(stapler_oid_ocsp_nonce)));
     /* Extension SEQUENCE, Extensions SEQUENCE OF, requestExtensions [2] EXPLICIT */
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start,
-                                                     MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start,
-                                                     MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC |
-                                                                   MBEDTLS_ASN1_CONSTRUCTED | 2));
+    STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, len,
+                                                       MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, len,
+                                                       MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, len, MBEDTLS_ASN1_CONTEXT_SPECIFIC |
+                                                                          MBEDTLS_ASN1_CONSTRUCTED | 2));
     return (int) len;
 }
 
@@ -330,15 +334,13 @@ int stapler_ocsp_request_write(const mbedtls_x509_crt *cert, const mbedtls_x509_
     list_len = len;
     /* requestList SEQUENCE OF Request { reqCert CertID } */
     STAPLER_REQUEST_CHK(stapler_write_certid(&p, out, cert, issuer, hash));
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_len(&p, out, len - list_len));
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_len(&p, out, len - list_len));
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    STAPLER_REQUEST_CHK(stapler_der_write_header(&p, out, len - list_len,
+                                                 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    STAPLER_REQUEST_CHK(stapler_der_write_header(&p, out, len - list_len,
+                                                 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     /* tbsRequest, OCSPRequest */
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_len(&p, out, len));
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_len(&p, out, len));
-    STAPLER_REQUEST_CHK(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    STAPLER_REQUEST_CHK(stapler_der_write_header(&p, out, len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    STAPLER_REQUEST_CHK(stapler_der_write_header(&p, out, len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 #undef STAPLER_REQUEST_CHK
 
     memmove(out, p, len);

@@ -55,6 +55,12 @@ static int stapler_der_tag(unsigned char **p, const unsigned char *end, size_t *
     return 0;
 }
 
+/* stapler_der_tag() for an element that must end exactly at `end` (DER nests exactly). */
+static int stapler_der_tag_to_end(unsigned char **p, const unsigned char *end, size_t *len, int tag)
+{
+    return stapler_der_tag(p, end, len, tag) == 0 && *p + *len == end ? 0 : STAPLER_ERR_OCSP_MALFORMED;
+}
+
 /* Peek: does the next element carry `tag`? */
 static int stapler_der_next_is(const unsigned char *p, const unsigned char *end, int tag)
 {
@@ -413,8 +419,8 @@ static int stapler_parse_extensions(unsigned char *p, const unsigned char *end,
     size_t len;
     int ret;
 
-    ret = stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
-    if (ret != 0 || p + len != end || len == 0) {
+    if (stapler_der_tag_to_end(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        len == 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
     while (p < end) {
@@ -439,9 +445,9 @@ static int stapler_parse_extensions(unsigned char *p, const unsigned char *end,
                 return STAPLER_ERR_OCSP_MALFORMED;
             }
         }
-        ret = stapler_der_tag(&p, ext_end, &len, MBEDTLS_ASN1_OCTET_STRING);
-        if (ret != 0 || p + len != ext_end) {
-            return STAPLER_ERR_OCSP_MALFORMED;
+        ret = stapler_der_tag_to_end(&p, ext_end, &len, MBEDTLS_ASN1_OCTET_STRING);
+        if (ret != 0) {
+            return ret;
         }
         if (nonce != NULL && oid_len == sizeof(stapler_oid_ocsp_nonce) &&
             memcmp(oid, stapler_oid_ocsp_nonce, oid_len) == 0) {
@@ -450,8 +456,7 @@ static int stapler_parse_extensions(unsigned char *p, const unsigned char *end,
             unsigned char *q = p;
             size_t inner;
 
-            if (stapler_der_tag(&q, ext_end, &inner, MBEDTLS_ASN1_OCTET_STRING) == 0 &&
-                q + inner == ext_end) {
+            if (stapler_der_tag_to_end(&q, ext_end, &inner, MBEDTLS_ASN1_OCTET_STRING) == 0) {
                 *nonce = q;
                 *nonce_len = inner;
             } else {
@@ -475,11 +480,8 @@ static int stapler_ocsp_response_decode(stapler_ocsp_response_t *response,
     int status, ret = STAPLER_ERR_OCSP_MALFORMED;
 
     /* OCSPResponse ::= SEQUENCE { responseStatus, responseBytes [0] EXPLICIT OPTIONAL } */
-    ret = stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
-    if (ret != 0 || p + len != end) {
-        return STAPLER_ERR_OCSP_MALFORMED;
-    }
-    if (mbedtls_asn1_get_enum(&p, end, &status) != 0) {
+    if (stapler_der_tag_to_end(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        mbedtls_asn1_get_enum(&p, end, &status) != 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
     switch (status) {
@@ -501,23 +503,21 @@ static int stapler_ocsp_response_decode(stapler_ocsp_response_t *response,
     response->response_status = status;
 
     /* responseBytes [0] EXPLICIT ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING } */
-    if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0 ||
-        p + len != end ||
-        stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-        p + len != end || stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_OID) != 0) {
+    if (stapler_der_tag_to_end(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0 ||
+        stapler_der_tag_to_end(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_OID) != 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
     if (len != sizeof(stapler_oid_ocsp_basic) || memcmp(p, stapler_oid_ocsp_basic, len) != 0) {
         return STAPLER_ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE;
     }
     p += len;
-    if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0 || p + len != end) {
+    if (stapler_der_tag_to_end(&p, end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
 
     /* BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature, certs [0] EXPLICIT OPTIONAL } */
-    if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-        p + len != end) {
+    if (stapler_der_tag_to_end(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
     basic_end = end;
@@ -548,8 +548,7 @@ static int stapler_ocsp_response_decode(stapler_ocsp_response_t *response,
         }
         name_end = p + len;
         response->responder = p;
-        if (stapler_der_tag(&p, name_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-            p + len != name_end) {
+        if (stapler_der_tag_to_end(&p, name_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
         response->responder_len = (size_t) (name_end - response->responder);
@@ -561,8 +560,8 @@ static int stapler_ocsp_response_decode(stapler_ocsp_response_t *response,
             return STAPLER_ERR_OCSP_MALFORMED;
         }
         choice_end = p + len;
-        if (stapler_der_tag(&p, choice_end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0 ||
-            p + len != choice_end || len != STAPLER_SHA1_LEN) {
+        if (stapler_der_tag_to_end(&p, choice_end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0 ||
+            len != STAPLER_SHA1_LEN) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
         response->responder_by_key = 1;
@@ -583,8 +582,7 @@ static int stapler_ocsp_response_decode(stapler_ocsp_response_t *response,
     response->responses_len = len;
     p += len;
     if (stapler_der_next_is(p, tbs_end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1)) {
-        if (stapler_der_tag(&p, tbs_end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1) != 0 ||
-            p + len != tbs_end) {
+        if (stapler_der_tag_to_end(&p, tbs_end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1) != 0) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
         ret = stapler_parse_extensions(p, tbs_end, &response->nonce, &response->nonce_len);
@@ -612,13 +610,11 @@ static int stapler_ocsp_response_decode(stapler_ocsp_response_t *response,
     if (p < basic_end) {
         const unsigned char *certs_end;
 
-        if (stapler_der_tag(&p, basic_end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0 ||
-            p + len != basic_end) {
+        if (stapler_der_tag_to_end(&p, basic_end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
         certs_end = p + len;
-        if (stapler_der_tag(&p, certs_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-            p + len != certs_end) {
+        if (stapler_der_tag_to_end(&p, certs_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
         response->certs = p;
@@ -720,8 +716,7 @@ static int stapler_parse_single(unsigned char **cursor, const unsigned char *end
     }
     key_hash = p;
     p += key_len;
-    if (stapler_der_tag(&p, certid_end, &len, MBEDTLS_ASN1_INTEGER) != 0 || len == 0 ||
-        p + len != certid_end) {
+    if (stapler_der_tag_to_end(&p, certid_end, &len, MBEDTLS_ASN1_INTEGER) != 0 || len == 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
     single->serial = p;
@@ -755,9 +750,9 @@ static int stapler_parse_single(unsigned char **cursor, const unsigned char *end
             /* revocationReason [0] EXPLICIT CRLReason (ENUMERATED, RFC 5280 5.3.1) */
             int reason;
 
-            if (stapler_der_tag(&p, revoked_end, &len,
-                                MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0 ||
-                p + len != revoked_end || mbedtls_asn1_get_enum(&p, revoked_end, &reason) != 0 ||
+            if (stapler_der_tag_to_end(&p, revoked_end, &len,
+                                       MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0 ||
+                mbedtls_asn1_get_enum(&p, revoked_end, &reason) != 0 ||
                 reason < 0 || reason > 10 || reason == 7) {
                 return STAPLER_ERR_OCSP_MALFORMED;
             }
@@ -788,9 +783,8 @@ static int stapler_parse_single(unsigned char **cursor, const unsigned char *end
         single->has_next_update = 1;
     }
     if (stapler_der_next_is(p, single_end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1)) {
-        if (stapler_der_tag(&p, single_end, &len,
-                            MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1) != 0 ||
-            p + len != single_end) {
+        if (stapler_der_tag_to_end(&p, single_end, &len,
+                                   MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1) != 0) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
         ret = stapler_parse_extensions(p, single_end, NULL, NULL);

@@ -30,8 +30,10 @@ extern "C" {
 #define STAPLER_HTTP_LINE_MAX 256
 /** Most header bytes accepted before the body (status line and all header lines). */
 #define STAPLER_HTTP_HEADERS_MAX 8192
-/** Largest request: request line with a 255-byte target, headers, and a POST body. */
-#define STAPLER_HTTP_REQUEST_MAX (2 * STAPLER_URL_MAX + STAPLER_HTTP_HOST_MAX + 256 + STAPLER_OCSP_REQUEST_MAX)
+/** Largest request: the request line's target (at most the whole URL, through a proxy), the
+ *  Host header (the URL's authority: at most the URL again), under 256 bytes of fixed header
+ *  text, and a POST body. */
+#define STAPLER_HTTP_REQUEST_MAX (2 * STAPLER_URL_MAX + 256 + STAPLER_OCSP_REQUEST_MAX)
 /** The GET form is used when the whole URL fits in this many bytes (RFC 5019 section 5). */
 #define STAPLER_HTTP_GET_MAX 255
 

@@ -161,6 +161,30 @@ static void test_through_a_proxy_the_target_is_the_absolute_url(void)
                                                      1, out, 100, &len, NULL));
 }
 
+/* The most a request can take: POST through a proxy (the whole URL as the target, with the
+ * '/' of an empty path), the longest authority a 255-byte URL can have in Host, and the
+ * largest OCSP request as the body. */
+static void test_the_longest_request_fits_the_documented_maximum(void)
+{
+    char url[STAPLER_URL_MAX + 1];
+    char out[STAPLER_HTTP_REQUEST_MAX];
+    size_t len = 0, host_len = STAPLER_URL_MAX - strlen("http://[]:65535"), max_len = 0;
+    int via_proxy;
+
+    memcpy(url, "http://[", 8);
+    memset(url + 8, 'a', host_len);
+    memcpy(url + 8 + host_len, "]:65535", 8);
+    TEST_ASSERT_EQUAL_size_t(STAPLER_URL_MAX, strlen(url));
+    for (via_proxy = 0; via_proxy <= 1; via_proxy++) {
+        TEST_ASSERT_EQUAL_INT(0, stapler_http_request_write(url, large_request, sizeof(large_request), via_proxy,
+                                                            out, sizeof(out), &len, NULL));
+        max_len = len > max_len ? len : max_len;
+    }
+    TEST_ASSERT_EQUAL_STRING_LEN("POST http://[aaa", out, 16);
+    /* The bound is not loose by more than the fixed header text's margin. */
+    TEST_ASSERT_GREATER_THAN(STAPLER_HTTP_REQUEST_MAX - 160, max_len);
+}
+
 /* ---- Response parser ----------------------------------------------------------------- */
 
 static unsigned char body[STAPLER_RESPONSE_MAX];
@@ -599,6 +623,7 @@ int main(void)
     RUN_TEST(test_the_host_header_carries_a_port_other_than_80);
     RUN_TEST(test_large_requests_and_queries_use_post);
     RUN_TEST(test_through_a_proxy_the_target_is_the_absolute_url);
+    RUN_TEST(test_the_longest_request_fits_the_documented_maximum);
     RUN_TEST(test_content_length_bodies_in_every_split);
     RUN_TEST(test_chunked_bodies_with_extensions_and_trailers);
     RUN_TEST(test_a_body_delimited_by_close_and_interim_responses);

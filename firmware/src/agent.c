@@ -506,7 +506,7 @@ int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int erro
     if (ret == 0) {
         id->last_success = id->last_attempt;
         id->fetches_ok++;
-        stapler_refresh_succeeded(&id->refresh);
+        stapler_refresh_succeeded(&id->refresh, agent->port->monotonic_ms(agent->port->context));
         return 0;
     }
     id->fetches_failed++;

@@ -85,10 +85,13 @@ uint64_t stapler_refresh_next_ms(const stapler_refresh_t *refresh, int64_t now, 
     return at > refresh->not_before_ms ? at : refresh->not_before_ms;
 }
 
-void stapler_refresh_succeeded(stapler_refresh_t *refresh)
+void stapler_refresh_succeeded(stapler_refresh_t *refresh, uint64_t now_ms)
 {
     refresh->failures = 0;
-    refresh->not_before_ms = 0;
+    /* Never two fetches closer than the retry minimum, even when the new response already
+     * looks due (a device clock running ahead sees every response near its end): otherwise
+     * the agent would fetch, and write flash, as fast as the responder answers. */
+    refresh->not_before_ms = now_ms + (uint64_t) CONFIG_STAPLER_RETRY_MIN_S * STAPLER_MS;
     refresh->last_delay_s = 0;
 }
 

@@ -75,8 +75,9 @@ void stapler_refresh_boot(stapler_refresh_t *refresh, int64_t now, uint64_t now_
  */
 uint64_t stapler_refresh_next_ms(const stapler_refresh_t *refresh, int64_t now, uint64_t now_ms);
 
-/** \brief A fetch succeeded and its response was accepted: back to the healthy schedule. */
-void stapler_refresh_succeeded(stapler_refresh_t *refresh);
+/** \brief A fetch succeeded and its response was accepted at \p now_ms: back to the healthy
+ *         schedule, but no new fetch before CONFIG_STAPLER_RETRY_MIN_S from now. */
+void stapler_refresh_succeeded(stapler_refresh_t *refresh, uint64_t now_ms);
 
 /**
  * \brief A fetch failed (any reason, including a response that was refused).

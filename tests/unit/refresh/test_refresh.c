@@ -113,7 +113,7 @@ static void run(world_t *w, int64_t until)
                 w->end = end;
                 /* The device sees the same response in its own wall-clock terms. */
                 stapler_refresh_set_staple(&w->r, 1, this_update, end, wall(w), w->mono_ms);
-                stapler_refresh_succeeded(&w->r);
+                stapler_refresh_succeeded(&w->r, w->mono_ms);
             } else {
                 w->failures++;
                 stapler_refresh_failed(&w->r, wall(w), w->mono_ms, 0, next_random(w));
@@ -282,9 +282,27 @@ static void test_failures_rotate_through_the_urls_and_success_stays(void)
     stapler_refresh_failed(&r, 0, 0, 0, 1);
     TEST_ASSERT_EQUAL_UINT(0, r.url_index);
     stapler_refresh_failed(&r, 0, 0, 0, 1);
-    stapler_refresh_succeeded(&r);
+    stapler_refresh_succeeded(&r, 0);
     TEST_ASSERT_EQUAL_UINT(1, r.url_index);
     TEST_ASSERT_EQUAL_UINT32(0, r.failures);
+}
+
+static void test_a_clock_running_ahead_does_not_make_fetches_back_to_back(void)
+{
+    stapler_refresh_t r;
+    const uint64_t now_ms = 5000000;
+    /* The device's clock is 23 h 59 min ahead: a fresh day-long response already looks due. */
+    const int64_t this_update = 1000000, now = this_update + DAY - 60;
+
+    stapler_refresh_init(&r, 1);
+    stapler_refresh_set_staple(&r, 1, this_update, this_update + DAY, now, now_ms);
+    stapler_refresh_succeeded(&r, now_ms);
+    TEST_ASSERT_EQUAL_UINT64(now_ms + (uint64_t) CONFIG_STAPLER_RETRY_MIN_S * 1000u,
+                             stapler_refresh_next_ms(&r, now, now_ms));
+    /* With a right clock the healthy schedule (hours away) is what counts. */
+    stapler_refresh_set_staple(&r, 1, this_update, this_update + DAY, this_update, now_ms);
+    stapler_refresh_succeeded(&r, now_ms);
+    TEST_ASSERT_TRUE(stapler_refresh_next_ms(&r, this_update, now_ms) > now_ms + 3600u * 1000u);
 }
 
 static void test_window_end_is_clamped_to_the_certificates(void)
@@ -349,6 +367,7 @@ int main(void)
     RUN_TEST(test_retry_after_is_honoured_unless_the_staple_would_expire);
     RUN_TEST(test_backoff_grows_with_full_jitter_within_bounds);
     RUN_TEST(test_failures_rotate_through_the_urls_and_success_stays);
+    RUN_TEST(test_a_clock_running_ahead_does_not_make_fetches_back_to_back);
     RUN_TEST(test_window_end_is_clamped_to_the_certificates);
     RUN_TEST(test_a_fleet_booting_together_spreads_its_first_fetches);
     return UNITY_END();

@@ -4,7 +4,8 @@
  *   offer  --flash FLASH.img --response R.der [--identity N] [--at TIME]
  *          boot the agent, hand it a response as the fetcher would, save the flash.
  *          Exit 0 when accepted, 7 when refused (the reason is printed), 1 bad input.
- *   status --flash FLASH.img [--at TIME] [--json]
+ *   status --flash FLASH.img [--at TIME] [--json] [--out R.der [--identity N]]
+ *          --out writes the response cached for identity N (0) as it would be stapled.
  *          boot the agent (from the cached staples only: no network) and show each
  *          identity. Exit 0, or 1 when the image cannot be used.
  */
@@ -104,11 +105,11 @@ int stapler_sim_command_offer(int argc, char **argv)
 
 int stapler_sim_command_status(int argc, char **argv)
 {
-    const char *flash = NULL, *at = NULL;
+    const char *flash = NULL, *at = NULL, *out = NULL;
     stapler_identity_status_t status;
     char t1[32], t2[32];
     int i, json = 0, ret;
-    unsigned id;
+    unsigned id, out_identity = 0;
 
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
@@ -117,18 +118,38 @@ int stapler_sim_command_status(int argc, char **argv)
             flash = argv[++i];
         } else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
             at = argv[++i];
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--identity") == 0 && i + 1 < argc) {
+            out_identity = (unsigned) strtoul(argv[++i], NULL, 10);
         } else {
             flash = NULL;
             break;
         }
     }
     if (flash == NULL) {
-        fprintf(stderr, "usage: stapler-sim status --flash FLASH.img [--at TIME] [--json]\n");
+        fprintf(stderr, "usage: stapler-sim status --flash FLASH.img [--at TIME] [--json] [--out R.der [--identity N]]\n");
         return EXIT_USAGE;
     }
     ret = boot(flash, at);
     if (ret != EXIT_OK) {
         return ret;
+    }
+    if (out != NULL) {
+        const unsigned char *der;
+        size_t len;
+        FILE *f;
+
+        if (out_identity >= agent.identity_count ||
+            stapler_agent_staple(&agent, out_identity, &der, &len) != 0) {
+            fprintf(stderr, "stapler-sim status: identity %u has no staple to write to '%s'\n", out_identity, out);
+            return EXIT_INPUT;
+        }
+        f = fopen(out, "wb");
+        if (f == NULL || (fwrite(der, 1, len, f) != len) + (fclose(f) != 0) != 0) {
+            fprintf(stderr, "stapler-sim status: cannot write '%s'\n", out);
+            return EXIT_INPUT;
+        }
     }
     if (json) {
         printf("{\"time\":\"%s\",\"time_trusted\":%s,\"identities\":[",

@@ -20,6 +20,7 @@
  *   accept=N            ... for N handshakes (1)
  *   run=S               keep running the agent S seconds after the handshakes (0)
  *   power-cut-at=N      TEST ONLY: the power fails during flash operation N (exit 0x50)
+ *   clock-ahead=S       TEST ONLY: the wall clock runs S seconds ahead of the PC's
  * Exit: 0 all asked for done; 1 usage; 2 selftest failed; 3 flash or credentials unusable;
  *       4 no network; 6 a handshake failed; 0x50 power cut (test);
  *       0x7C..0x7F fatal (arena, lwIP assertion, interrupt, CPU fault).
@@ -79,6 +80,7 @@ typedef struct {
     uint32_t accept;
     uint32_t run_s;
     uint32_t power_cut_at;
+    uint32_t clock_ahead_s;
 } options_t;
 
 static char cmdline[CMDLINE_MAX];
@@ -207,7 +209,7 @@ static int usage(const char *word)
     out("usage: unknown or bad command-line word '");
     out(word);
     out("'; words: flash=PATH selftest wait=S connect=HOST:PORT servername=NAME handshakes=N "
-        "serve=PORT accept=N run=S power-cut-at=N (board/mps2-an386/main.c)\n");
+        "serve=PORT accept=N run=S power-cut-at=N clock-ahead=S (board/mps2-an386/main.c)\n");
     return -1;
 }
 
@@ -277,6 +279,8 @@ static int parse_cmdline(options_t *o)
             o->run_s = number;
         } else if (strcmp(word, "power-cut-at") == 0) {
             o->power_cut_at = number;
+        } else if (strcmp(word, "clock-ahead") == 0) {
+            o->clock_ahead_s = number;
         } else {
             return usage(word);
         }
@@ -773,6 +777,12 @@ static int boot_agent(void)
     port.log = board_log;
     stapler_lwip_transport_init(&port.transport);
     wall_base = stapler_board_host_time();
+    if (options.clock_ahead_s != 0u) {
+        wall_base += (int64_t) options.clock_ahead_s;
+        out("clock: TEST ONLY: running ");
+        out_u(options.clock_ahead_s);
+        out(" s ahead of the PC's\n");
+    }
 
     ret = stapler_agent_init(&agent, &port);
     if (ret != 0) {

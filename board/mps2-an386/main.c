@@ -797,10 +797,10 @@ static int boot_agent(void)
         report_identity(i, "boot", 0);
     }
     if (any_serving()) {
-        /* Under QEMU with -icount shift=0 a nanosecond is one instruction. */
+        /* Guest time; under QEMU with -icount shift=0 a nanosecond is one instruction. */
         out("boot: staple ready from flash ");
         out_i64((int64_t) ready_ns);
-        out(" ns after reset (icount: instructions)\n");
+        out(" ns after reset (under -icount shift=0: instructions)\n");
     }
     return 0;
 }

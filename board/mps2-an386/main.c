@@ -21,6 +21,7 @@
  *   run=S               keep running the agent S seconds after the handshakes (0)
  *   power-cut-at=N      TEST ONLY: the power fails during flash operation N (exit 0x50)
  *   clock-ahead=S       TEST ONLY: the wall clock runs S seconds ahead of the PC's
+ *   sntp=HOST           SNTP server (default CONFIG_STAPLER_SNTP_SERVER; empty: none)
  * Exit: 0 all asked for done; 1 usage; 2 selftest failed; 3 flash or credentials unusable;
  *       4 no network; 6 a handshake failed; 0x50 power cut (test);
  *       0x7C..0x7F fatal (arena, lwIP assertion, interrupt, CPU fault).
@@ -35,6 +36,7 @@
 #include "lwip/netif.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
+#include "lwip/apps/sntp.h"
 #include "mbedtls/build_info.h"
 #include "mbedtls/ssl.h"
 #include "netif/ethernet.h"
@@ -81,6 +83,7 @@ typedef struct {
     uint32_t run_s;
     uint32_t power_cut_at;
     uint32_t clock_ahead_s;
+    const char *sntp;
 } options_t;
 
 static char cmdline[CMDLINE_MAX];
@@ -92,6 +95,8 @@ static mbedtls_x509_crt trust;
 static stapler_tls_config_t tls_config;
 static stapler_tls_session_t session;
 static int64_t wall_base;       /* wall time at boot (host clock), seconds */
+static int64_t sntp_seconds;    /* the last SNTP time, and ... */
+static uint64_t sntp_at_ms;     /* ... when it came (0: never) */
 static uint32_t handshakes_ok, handshakes_failed;
 
 /* ---- Output ------------------------------------------------------------------------------ */
@@ -142,12 +147,36 @@ static uint64_t board_monotonic_ms(void *context)
 static int board_wall_time(void *context, int64_t *utc_seconds, int *trusted)
 {
     (void) context;
+    if (sntp_at_ms != 0u) {
+        *utc_seconds = sntp_seconds + (int64_t) ((stapler_board_millis() - sntp_at_ms) / 1000u);
+        *trusted = 1;
+        return 0;
+    }
     if (wall_base <= 0) {
         return STAPLER_PORT_ERR_IO;
     }
     *utc_seconds = wall_base + (int64_t) (stapler_board_millis() / 1000u);
     *trusted = STAPLER_IS_ENABLED(CONFIG_STAPLER_BOARD_HOST_TIME_TRUSTED);
     return 0;
+}
+
+/* lwIP's SNTP client (SNTP_SET_SYSTEM_TIME in lwipopts.h): from now on the wall clock. */
+void stapler_lwip_sntp_time(unsigned long utc_seconds)
+{
+    const int first = sntp_at_ms == 0u;
+
+    sntp_seconds = (int64_t) utc_seconds;
+    sntp_at_ms = stapler_board_millis();
+    if (sntp_at_ms == 0u) {
+        sntp_at_ms = 1u;
+    }
+    if (first) {
+        out("clock: SNTP time ");
+        out_i64(sntp_seconds);
+        out(" (UTC seconds) from ");
+        out(options.sntp);
+        out(": wall clock trusted from now on\n");
+    }
 }
 
 static int board_entropy(void *context, void *buffer, size_t len)
@@ -209,7 +238,7 @@ static int usage(const char *word)
     out("usage: unknown or bad command-line word '");
     out(word);
     out("'; words: flash=PATH selftest wait=S connect=HOST:PORT servername=NAME handshakes=N "
-        "serve=PORT accept=N run=S power-cut-at=N clock-ahead=S (board/mps2-an386/main.c)\n");
+        "serve=PORT accept=N run=S sntp=HOST power-cut-at=N clock-ahead=S (board/mps2-an386/main.c)\n");
     return -1;
 }
 
@@ -222,6 +251,7 @@ static int parse_cmdline(options_t *o)
     o->wait_s = 30;
     o->handshakes = 1;
     o->accept = 1;
+    o->sntp = CONFIG_STAPLER_SNTP_SERVER;
     if (stapler_semihosting_cmdline(cmdline, sizeof(cmdline)) != 0) {
         return 0; /* no command line: boot and report */
     }
@@ -254,6 +284,8 @@ static int parse_cmdline(options_t *o)
             return usage(word);
         } else if (strcmp(word, "flash") == 0) {
             o->flash = value;
+        } else if (strcmp(word, "sntp") == 0) {
+            o->sntp = value;
         } else if (strcmp(word, "servername") == 0) {
             o->servername = value;
         } else if (strcmp(word, "connect") == 0) {
@@ -421,6 +453,11 @@ static int network_start(void)
     out(" gateway ");
     out_ip(netif_ip4_gw(&netif));
     out("\n");
+    if (options.sntp != NULL && options.sntp[0] != '\0') {
+        sntp_setoperatingmode(SNTP_OPMODE_POLL);
+        sntp_setservername(0, options.sntp);
+        sntp_init();
+    }
     return 0;
 }
 

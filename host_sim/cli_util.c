@@ -83,11 +83,5 @@ int stapler_sim_load_certificates(mbedtls_x509_crt *crt, const char *path, const
 
 const char *stapler_sim_state_name(int state)
 {
-    switch (state) {
-        case STAPLER_IDENTITY_NOT_APPLICABLE: return "not_applicable";
-        case STAPLER_IDENTITY_NO_STAPLE: return "no_staple";
-        case STAPLER_IDENTITY_SERVING: return "serving";
-        case STAPLER_IDENTITY_REVOKED: return "revoked";
-        default: return "unused";
-    }
+    return stapler_agent_state_name(state);
 }

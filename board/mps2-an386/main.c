@@ -322,17 +322,6 @@ static int parse_cmdline(options_t *o)
 
 /* ---- Agent --------------------------------------------------------------------------------- */
 
-static const char *state_name(int state)
-{
-    switch (state) {
-        case STAPLER_IDENTITY_NOT_APPLICABLE: return "not_applicable";
-        case STAPLER_IDENTITY_NO_STAPLE: return "no_staple";
-        case STAPLER_IDENTITY_SERVING: return "serving";
-        case STAPLER_IDENTITY_REVOKED: return "revoked";
-        default: return "unused";
-    }
-}
-
 static void report_identity(unsigned identity, const char *what, int result)
 {
     stapler_identity_status_t st;
@@ -343,7 +332,7 @@ static void report_identity(unsigned identity, const char *what, int result)
     out(": ");
     out(what);
     out(" ");
-    out(state_name(st.state));
+    out(stapler_agent_state_name(st.state));
     if (result != 0) {
         out(" (");
         out(stapler_agent_fetch_class_name(stapler_agent_fetch_class(result)));
@@ -712,7 +701,7 @@ static void summary(void)
         out("  identity ");
         out_u(i);
         out(": ");
-        out(state_name(st.state));
+        out(stapler_agent_state_name(st.state));
         out(st.serving ? ", stapling" : ", not stapling");
         out(st.must_staple ? ", must-staple" : "");
         out("; fetches ok ");

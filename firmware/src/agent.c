@@ -602,6 +602,12 @@ void stapler_agent_staple_release(stapler_agent_t *agent, unsigned identity)
     }
 }
 
+const char *stapler_agent_state_name(int state)
+{
+    static const char *const names[] = { "unused", "not_applicable", "no_staple", "serving", "revoked" };
+    return state >= 0 && state <= STAPLER_IDENTITY_REVOKED ? names[state] : "unused";
+}
+
 const char *stapler_agent_handshake_outcome_name(stapler_handshake_outcome_t outcome)
 {
     static const char *const names[STAPLER_HANDSHAKE_OUTCOMES] = {

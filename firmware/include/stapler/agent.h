@@ -78,6 +78,9 @@ typedef enum {
     STAPLER_HANDSHAKE_OUTCOMES
 } stapler_handshake_outcome_t;
 
+/** \brief Stable snake_case name of an identity state (stapler_identity_state_t). */
+const char *stapler_agent_state_name(int state);
+
 /** \brief Stable snake_case name of a handshake outcome, for status output. */
 const char *stapler_agent_handshake_outcome_name(stapler_handshake_outcome_t outcome);
 

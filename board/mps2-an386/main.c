@@ -489,9 +489,15 @@ static int tls_setup(int endpoint)
     topt.peer_staple = STAPLER_TLS_PEER_STAPLE_CHECK;
     if (endpoint == MBEDTLS_SSL_IS_CLIENT) {
         ret = load_trust(0);
-        if (ret <= 0) {
+        if (ret == 0) {
             out("tls: no trust anchor for the server: provision one with `stapler-sim provision --trust CA`\n");
-            return ret < 0 ? ret : STAPLER_ERR_INVALID_ARGUMENT;
+            return STAPLER_ERR_INVALID_ARGUMENT;
+        }
+        if (ret < 0) {
+            out(ret == STAPLER_ERR_BUFFER_TOO_SMALL
+                    ? "tls: a provisioned trust anchor is larger than the 2 KiB this firmware reads\n"
+                    : "tls: a provisioned trust anchor cannot be read or parsed: provision it again\n");
+            return ret;
         }
         topt.trust = &trust;
         topt.min_version = MBEDTLS_SSL_VERSION_TLS1_3; /* client authentication with a staple: TLS 1.3 */

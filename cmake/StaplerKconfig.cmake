@@ -3,21 +3,27 @@
 #   generated/stapler_config.cmake         (the same values as CMake variables)
 # Targets: menuconfig (edit build/.config), savedefconfig (minimal file to commit).
 
-# kconfiglib comes from Debian's python3-kconfiglib, installed for the system Python; a
-# different python3 may come first on PATH (pyenv, venv), so look for one that has it.
-if(NOT STAPLER_KCONFIG_PYTHON)
+# stapler_find_python(VAR MODULE DOC): the first python3 that imports MODULE, PATH's first,
+# then /usr/bin/python3, cached in VAR. Debian's python3-* modules are installed for the
+# system Python, and a different python3 may come first on PATH (pyenv, venv).
+function(stapler_find_python var module doc)
+    if(${var})
+        return()
+    endif()
     find_program(_stapler_path_python NAMES python3)
     foreach(_py ${_stapler_path_python} /usr/bin/python3)
         if(_py)
-            execute_process(COMMAND ${_py} -c "import kconfiglib"
-                            RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
+            execute_process(COMMAND ${_py} -c "import ${module}" RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
             if(_rc EQUAL 0)
-                set(STAPLER_KCONFIG_PYTHON ${_py} CACHE FILEPATH "Python 3 with kconfiglib")
-                break()
+                set(${var} ${_py} CACHE FILEPATH "${doc}")
+                return()
             endif()
         endif()
     endforeach()
-endif()
+endfunction()
+
+# kconfiglib: Debian's python3-kconfiglib.
+stapler_find_python(STAPLER_KCONFIG_PYTHON kconfiglib "Python 3 with kconfiglib")
 if(NOT STAPLER_KCONFIG_PYTHON)
     message(FATAL_ERROR "No python3 with the 'kconfiglib' module was found. Install Debian's python3-kconfiglib (tools/setup does it), or set STAPLER_KCONFIG_PYTHON.")
 endif()

@@ -27,6 +27,36 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include "stapler_lwip_transport.h"
+
+#if !NO_SYS
+/* The threaded build (STAPLER_THREADS: lwIP NO_SYS=0). lwIP runs in its tcpip thread; a
+ * network thread here plays the NIC driver: it polls slirp's sockets and hands received
+ * frames to tcpip_input(), as an RTOS driver does from its receive task or interrupt.
+ * slirp is not thread-safe, so every slirp call (and the frame queue) is under sim_lock:
+ * linkoutput runs in whichever thread holds lwIP's core lock. */
+#include <pthread.h>
+
+#include "lwip/tcpip.h"
+
+static pthread_mutex_t sim_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t sim_thread;
+static int sim_thread_running; /* under sim_lock */
+static int sim_wake[2] = { -1, -1 };
+/* Network events (stapler_lwip_transport_set_notify) for stapler_sim_net_poll() waiters. */
+static pthread_mutex_t sim_event_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sim_event_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long sim_event_generation;
+static _Thread_local unsigned long sim_event_seen;
+#define SIM_LOCK()   pthread_mutex_lock(&sim_lock)
+#define SIM_UNLOCK() pthread_mutex_unlock(&sim_lock)
+#else
+#define SIM_LOCK()   do { } while (0)
+#define SIM_UNLOCK() do { } while (0)
+#define LOCK_TCPIP_CORE()   do { } while (0)
+#define UNLOCK_TCPIP_CORE() do { } while (0)
+#endif
+
 #define FRAME_MAX 1536
 #define QUEUE_FRAMES 64
 #define POLL_FDS 64
@@ -44,6 +74,14 @@ static struct {
     size_t len;
 } queue[QUEUE_FRAMES];
 static unsigned queue_head, queue_count;
+#if !NO_SYS
+/* Frames from lwIP to slirp (linkoutput), sent by the network thread. */
+static struct {
+    unsigned char data[FRAME_MAX];
+    size_t len;
+} tx_queue[QUEUE_FRAMES];
+static unsigned tx_head, tx_count;
+#endif
 
 static struct pollfd fds[POLL_FDS];
 static int fd_count;
@@ -127,6 +165,36 @@ static void slirp_timer_mod(void *timer, int64_t expire_time, void *opaque)
     }
 }
 
+/* Shorten *timeout (ms) to the nearest armed slirp timer. */
+static void sim_timers_shorten(uint32_t *timeout)
+{
+    const int64_t now_ms = now_ns() / 1000000;
+    int i;
+
+    for (i = 0; i < SLIRP_TIMERS; i++) {
+        if (timers[i].used && timers[i].expire_ms >= 0) {
+            const int64_t left = timers[i].expire_ms - now_ms;
+            if (left < (int64_t) *timeout) {
+                *timeout = left > 0 ? (uint32_t) left : 0;
+            }
+        }
+    }
+}
+
+/* Run the slirp timers that are due. */
+static void sim_timers_fire(void)
+{
+    const int64_t now_ms = now_ns() / 1000000;
+    int i;
+
+    for (i = 0; i < SLIRP_TIMERS; i++) {
+        if (timers[i].used && timers[i].expire_ms >= 0 && timers[i].expire_ms <= now_ms) {
+            timers[i].expire_ms = -1;
+            timers[i].cb(timers[i].opaque);
+        }
+    }
+}
+
 static void slirp_register_poll_fd(int fd, void *opaque)
 {
     (void) fd;
@@ -196,7 +264,23 @@ static err_t sim_linkoutput(struct netif *netif, struct pbuf *p)
         return ERR_BUF;
     }
     if (sim_slirp != NULL) {
+#if NO_SYS
         slirp_input(sim_slirp, frame_out, len);
+#else
+        /* As a NIC's transmit DMA would: queued here, sent by the network thread, so the
+         * sending task (the agent's, a TLS task's) never runs slirp's TCP/IP on its stack. */
+        SIM_LOCK();
+        if (tx_count < QUEUE_FRAMES) {
+            const unsigned slot = (tx_head + tx_count) % QUEUE_FRAMES;
+            const char one = 1;
+
+            memcpy(tx_queue[slot].data, frame_out, len);
+            tx_queue[slot].len = len;
+            tx_count++;
+            (void) !write(sim_wake[1], &one, 1);
+        } /* else dropped: TCP retransmits, as on a real wire */
+        SIM_UNLOCK();
+#endif
     } else if (sim_tap >= 0 && write(sim_tap, frame_out, len) != (ssize_t) len) {
         return ERR_IF;
     }
@@ -285,6 +369,22 @@ static int add_host_forward(const stapler_sim_net_options_t *options, const ip4_
     return 0;
 }
 
+static stapler_sim_net_options_t sim_forward;
+static ip4_addr_t sim_forward_address;
+
+int stapler_sim_net_forward(void)
+{
+    int ret;
+
+    if (sim_slirp == NULL || sim_forward.hostfwd_host_port == 0) {
+        return 0; /* TAP, or nothing to forward */
+    }
+    SIM_LOCK();
+    ret = add_host_forward(&sim_forward, &sim_forward_address);
+    SIM_UNLOCK();
+    return ret;
+}
+
 static int parse_ip4(const char *text, ip4_addr_t *out, const char *what)
 {
     if (!ip4addr_aton(text, out)) {
@@ -293,6 +393,177 @@ static int parse_ip4(const char *text, ip4_addr_t *out, const char *what)
     }
     return 0;
 }
+
+#if !NO_SYS
+static void sim_tcpip_ready(void *arg)
+{
+    sys_sem_signal((sys_sem_t *) arg);
+}
+
+/* lwIP's tcpip thread, once per process (lwIP cannot be started twice). */
+static void sim_start_lwip(void)
+{
+    static int started;
+
+    if (!started) {
+        sys_sem_t ready;
+
+        started = 1;
+        (void) sys_sem_new(&ready, 0);
+        tcpip_init(sim_tcpip_ready, &ready);
+        sys_arch_sem_wait(&ready, 0);
+        sys_sem_free(&ready);
+    }
+}
+
+static void sim_notify(void *context)
+{
+    (void) context;
+    pthread_mutex_lock(&sim_event_lock);
+    sim_event_generation++;
+    pthread_cond_broadcast(&sim_event_cond);
+    pthread_mutex_unlock(&sim_event_lock);
+}
+
+/* The NIC driver's receive task: slirp's sockets and timers, then frames to tcpip_input(). */
+static void *sim_thread_main(void *arg)
+{
+    (void) arg;
+    for (;;) {
+        unsigned char frame[FRAME_MAX];
+        uint32_t timeout = 100;
+        int ready;
+
+        SIM_LOCK();
+        if (!sim_thread_running) {
+            SIM_UNLOCK();
+            break;
+        }
+        if (queue_count > 0 || tx_count > 0) {
+            timeout = 0;
+        }
+        fd_count = 0;
+        sim_timers_shorten(&timeout);
+        fds[fd_count].fd = sim_wake[0];
+        fds[fd_count].events = POLLIN;
+        fds[fd_count].revents = 0;
+        fd_count++;
+        if (sim_slirp != NULL) {
+            slirp_pollfds_fill(sim_slirp, &timeout, slirp_add_poll, NULL);
+        } else {
+            fds[fd_count].fd = sim_tap;
+            fds[fd_count].events = POLLIN;
+            fds[fd_count].revents = 0;
+            fd_count++;
+        }
+        SIM_UNLOCK();
+        ready = poll(fds, (nfds_t) fd_count, (int) (timeout > 100u ? 100u : timeout));
+        if (ready > 0 && (fds[0].revents & POLLIN)) {
+            char drain[64];
+            (void) !read(sim_wake[0], drain, sizeof(drain));
+        }
+        if (sim_slirp == NULL) {
+            /* TAP: frames straight from the device to tcpip_input(). */
+            ssize_t n;
+
+            while (ready > 0 && (fds[1].revents & POLLIN) && (n = read(sim_tap, frame, sizeof(frame))) > 0) {
+                deliver(frame, (size_t) n);
+            }
+            continue;
+        }
+        SIM_LOCK();
+        while (tx_count > 0) {
+            const unsigned slot = tx_head;
+
+            tx_head = (tx_head + 1) % QUEUE_FRAMES;
+            tx_count--;
+            slirp_input(sim_slirp, tx_queue[slot].data, (int) tx_queue[slot].len);
+        }
+        slirp_pollfds_poll(sim_slirp, ready < 0, slirp_get_revents, NULL);
+        sim_timers_fire();
+        /* Frames out of the queue one at a time, delivered without sim_lock held: lwIP may
+         * answer at once from tcpip_input's thread, through linkoutput, which takes it. */
+        while (queue_count > 0) {
+            const unsigned slot = queue_head;
+            const size_t len = queue[slot].len;
+
+            memcpy(frame, queue[slot].data, len);
+            queue_head = (queue_head + 1) % QUEUE_FRAMES;
+            queue_count--;
+            SIM_UNLOCK();
+            deliver(frame, len);
+            SIM_LOCK();
+        }
+        SIM_UNLOCK();
+    }
+    return NULL;
+}
+
+static int sim_start_thread(void)
+{
+    if (pipe(sim_wake) != 0) {
+        fprintf(stderr, "stapler-sim: pipe: %s\n", strerror(errno));
+        return -1;
+    }
+    (void) fcntl(sim_wake[0], F_SETFL, O_NONBLOCK);
+    (void) fcntl(sim_wake[1], F_SETFL, O_NONBLOCK);
+    SIM_LOCK();
+    sim_thread_running = 1;
+    SIM_UNLOCK();
+    if (pthread_create(&sim_thread, NULL, sim_thread_main, NULL) != 0) {
+        fprintf(stderr, "stapler-sim: cannot start the network thread\n");
+        sim_thread_running = 0;
+        return -1;
+    }
+    stapler_lwip_transport_set_notify(sim_notify, NULL);
+    return 0;
+}
+
+static void sim_stop_thread(void)
+{
+    int running;
+
+    SIM_LOCK();
+    running = sim_thread_running;
+    sim_thread_running = 0;
+    SIM_UNLOCK();
+    if (running) {
+        const char one = 1;
+
+        (void) !write(sim_wake[1], &one, 1);
+        pthread_join(sim_thread, NULL);
+        stapler_lwip_transport_set_notify(NULL, NULL);
+    }
+    if (sim_wake[0] >= 0) {
+        close(sim_wake[0]);
+        close(sim_wake[1]);
+        sim_wake[0] = sim_wake[1] = -1;
+    }
+}
+
+/* With threads the stack runs by itself: wait (at most max_wait_ms) for a network event
+ * since this thread last waited, so a caller stepping a session wakes as soon as data came. */
+void stapler_sim_net_poll(uint32_t max_wait_ms)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t) (max_wait_ms / 1000u);
+    until.tv_nsec += (long) (max_wait_ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sim_event_lock);
+    while (sim_event_seen == sim_event_generation && max_wait_ms > 0) {
+        if (pthread_cond_timedwait(&sim_event_cond, &sim_event_lock, &until) != 0) {
+            break;
+        }
+    }
+    sim_event_seen = sim_event_generation;
+    pthread_mutex_unlock(&sim_event_lock);
+}
+#endif
 
 int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t timeout_ms)
 {
@@ -314,7 +585,11 @@ int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t tim
                         "simulator's (or neither)\n");
         return -1;
     }
+#if NO_SYS
     lwip_init();
+#else
+    sim_start_lwip();
+#endif
     if (options->tap != NULL) {
         sim_tap = open_tap(options->tap);
         if (sim_tap < 0) {
@@ -344,18 +619,38 @@ int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t tim
             fprintf(stderr, "stapler-sim: libslirp could not start\n");
             return -1;
         }
-        if (options->hostfwd_host_port != 0 && add_host_forward(options, &address) != 0) {
-            stapler_sim_net_stop();
-            return -1;
-        }
+        /* The host forward comes later (stapler_sim_net_forward()), once something
+         * listens behind it: a client that sees the PC's port open may connect at once. */
+        sim_forward = *options;
+        sim_forward_address = address;
     }
+#if NO_SYS
     netif_add(&sim_netif, &address, &netmask, &gateway, NULL, sim_netif_init, ethernet_input);
+#else
+    LOCK_TCPIP_CORE();
+    netif_add(&sim_netif, &address, &netmask, &gateway, NULL, sim_netif_init, tcpip_input);
+#endif
     netif_set_default(&sim_netif);
     netif_set_up(&sim_netif);
     if (options->address == NULL) {
         dhcp_start(&sim_netif);
     }
-    while (!(options->address != NULL || dhcp_supplied_address(&sim_netif))) {
+    UNLOCK_TCPIP_CORE();
+#if !NO_SYS
+    if (sim_start_thread() != 0) {
+        stapler_sim_net_stop();
+        return -1;
+    }
+#endif
+    for (;;) {
+        int leased;
+
+        LOCK_TCPIP_CORE();
+        leased = options->address != NULL || dhcp_supplied_address(&sim_netif);
+        UNLOCK_TCPIP_CORE();
+        if (leased) {
+            break;
+        }
         if (now_ns() > deadline) {
             fprintf(stderr, "stapler-sim: no DHCP lease within %u ms (with --tap, give --ip)\n",
                     (unsigned) timeout_ms);
@@ -372,26 +667,30 @@ int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t tim
             stapler_sim_net_stop();
             return -1;
         }
+        LOCK_TCPIP_CORE();
         dns_setserver(0, &dns);
         dns_setserver(1, NULL);
+        UNLOCK_TCPIP_CORE();
     }
     if (options->verbose) {
-        char a[16], g[16];
-        const ip_addr_t *d = dns_getserver(0);
+        char a[16], g[16], d[48];
 
+        LOCK_TCPIP_CORE();
         snprintf(a, sizeof(a), "%s", ip4addr_ntoa(netif_ip4_addr(&sim_netif)));
         snprintf(g, sizeof(g), "%s", ip4addr_ntoa(netif_ip4_gw(&sim_netif)));
-        printf("net: %s address %s gateway %s dns %s\n", options->tap != NULL ? "tap" : "slirp", a, g,
-               ipaddr_ntoa(d));
+        snprintf(d, sizeof(d), "%s", ipaddr_ntoa(dns_getserver(0)));
+        UNLOCK_TCPIP_CORE();
+        printf("net: %s address %s gateway %s dns %s\n", options->tap != NULL ? "tap" : "slirp", a, g, d);
     }
     return 0;
 }
 
+#if NO_SYS
 void stapler_sim_net_poll(uint32_t max_wait_ms)
 {
     uint32_t timeout = max_wait_ms;
     const uint32_t lwip_wait = sys_timeouts_sleeptime();
-    int i, ready;
+    int ready;
 
     if (lwip_wait < timeout) {
         timeout = lwip_wait;
@@ -401,16 +700,7 @@ void stapler_sim_net_poll(uint32_t max_wait_ms)
     }
     fd_count = 0;
     if (sim_slirp != NULL) {
-        const int64_t now_ms = now_ns() / 1000000;
-
-        for (i = 0; i < SLIRP_TIMERS; i++) {
-            if (timers[i].used && timers[i].expire_ms >= 0) {
-                const int64_t left = timers[i].expire_ms - now_ms;
-                if (left < (int64_t) timeout) {
-                    timeout = left > 0 ? (uint32_t) left : 0;
-                }
-            }
-        }
+        sim_timers_shorten(&timeout);
         slirp_pollfds_fill(sim_slirp, &timeout, slirp_add_poll, NULL);
     } else if (sim_tap >= 0) {
         fds[0].fd = sim_tap;
@@ -420,15 +710,8 @@ void stapler_sim_net_poll(uint32_t max_wait_ms)
     }
     ready = poll(fds, (nfds_t) fd_count, (int) (timeout > 1000u ? 1000u : timeout));
     if (sim_slirp != NULL) {
-        const int64_t now_ms = now_ns() / 1000000;
-
         slirp_pollfds_poll(sim_slirp, ready < 0, slirp_get_revents, NULL);
-        for (i = 0; i < SLIRP_TIMERS; i++) {
-            if (timers[i].used && timers[i].expire_ms >= 0 && timers[i].expire_ms <= now_ms) {
-                timers[i].expire_ms = -1;
-                timers[i].cb(timers[i].opaque);
-            }
-        }
+        sim_timers_fire();
     } else if (sim_tap >= 0 && ready > 0 && (fds[0].revents & POLLIN)) {
         unsigned char frame[FRAME_MAX];
         ssize_t n;
@@ -446,14 +729,20 @@ void stapler_sim_net_poll(uint32_t max_wait_ms)
     }
     sys_check_timeouts();
 }
+#endif
 
 void stapler_sim_net_stop(void)
 {
+#if !NO_SYS
+    sim_stop_thread();
+#endif
+    LOCK_TCPIP_CORE();
     if (sim_netif.state != NULL || netif_is_up(&sim_netif)) {
         dhcp_release_and_stop(&sim_netif);
         netif_set_down(&sim_netif);
         netif_remove(&sim_netif);
     }
+    UNLOCK_TCPIP_CORE();
     if (sim_slirp != NULL) {
         slirp_cleanup(sim_slirp);
         sim_slirp = NULL;

@@ -28,6 +28,10 @@ int stapler_sim_net_start(const stapler_sim_net_options_t *options, uint32_t tim
 
 /** Sleep until a frame arrives or \p max_wait_ms pass, then run lwIP on what arrived and
  *  on its timers. */
+/* Open the host forward of the options given to stapler_sim_net_start() (slirp), once the
+ * simulator listens behind it. 0, or -1 with a message (the PC's port is taken). */
+int stapler_sim_net_forward(void);
+
 void stapler_sim_net_poll(uint32_t max_wait_ms);
 
 /** Take the interface down and release slirp or the TAP device. */

@@ -1,7 +1,7 @@
 /*
  * stapler-sim request / inspect: the OCSP codec from the command line.
  *
- *   request --cert C --issuer I [--sha256] [--nonce] [--out FILE] [--url URL]
+ *   request --cert C --issuer I [--sha256 | --sha1] [--nonce] [--out FILE] [--url URL]
  *   inspect --response R --cert C --issuer I [--at TIME] [--nonce HEX] [--json]
  *
  * Exit status of inspect (also in `stapler-sim help`):
@@ -11,11 +11,15 @@
  *     includes an unknown critical extension: well-formed, but not acceptable)
  *   1 an input could not be read             2 usage error
  *
- *   fetch --cert C --issuer I [--url U] [--out FILE] [--proxy HOST:PORT] [--sha256] [--nonce]
- *         [--json] [--verbose] [--dns IP] [--tap IFNAME --ip A [--netmask M] [--gateway G]]
- *         [--idle-timeout MS] [--total-timeout MS]   (default: Kconfig's)
+ *   fetch --cert C --issuer I [--url U] [--out FILE] [--proxy HOST:PORT] [--sha256 | --sha1]
+ *         [--nonce] [--json] [--verbose] [--dns IP] [--tap IFNAME --ip A [--netmask M]
+ *         [--gateway G]] [--idle-timeout MS] [--total-timeout MS]   (default: Kconfig's)
  *   exits like inspect, and 8 when no response arrived (DNS, connect, timeout, HTTP
  *   status, content type, size): the error class says which.
+ *
+ * CertIDs: SHA-256 by default (CONFIG_STAPLER_OCSP_CERTID_SHA256, RFC 9919); fetch asks again
+ * once with SHA-1 when the responder answers unauthorized or malformedRequest, as the agent
+ * does. --sha256 sends SHA-256 only (no fallback), --sha1 SHA-1 only.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,11 +43,12 @@
 #include "stapler_lwip_transport.h"
 #include "net.h"
 
-/* Nonce length for requests: Kconfig's when nonces are configured, else 16 for --nonce. */
+/* Nonce length for requests: Kconfig's when nonces are configured, else the 32 octets RFC 9654
+ * asks clients to send, for --nonce. */
 #if defined(CONFIG_STAPLER_OCSP_NONCE_LEN)
 #define STAPLER_REQUEST_NONCE_LEN CONFIG_STAPLER_OCSP_NONCE_LEN
 #else
-#define STAPLER_REQUEST_NONCE_LEN 16
+#define STAPLER_REQUEST_NONCE_LEN 32
 #endif
 
 enum {
@@ -136,7 +141,7 @@ static int load_pair(mbedtls_x509_crt *cert, mbedtls_x509_crt *issuer, const cha
     mbedtls_x509_crt_init(cert);
     mbedtls_x509_crt_init(issuer);
     if (stapler_sim_load_certificates(cert, cert_path, "certificate") != 0 ||
-        stapler_sim_load_certificates(issuer, issuer_path, "issuer certificate") != 0) {
+        stapler_sim_load_issuer(issuer, issuer_path, "issuer certificate") != 0) {
         return -1;
     }
     return 0;
@@ -147,6 +152,7 @@ int stapler_sim_command_request(int argc, char **argv)
     option_t options[] = {
         { "--cert", 1, NULL }, { "--issuer", 1, NULL }, { "--sha256", 0, NULL },
         { "--nonce", 0, NULL }, { "--out", 1, NULL },   { "--url", 1, NULL },
+        { "--sha1", 0, NULL },
     };
     mbedtls_x509_crt cert, issuer;
     unsigned char request[STAPLER_OCSP_REQUEST_MAX], nonce[STAPLER_REQUEST_NONCE_LEN];
@@ -155,12 +161,13 @@ int stapler_sim_command_request(int argc, char **argv)
     size_t request_len, url_len, aia_len;
     int fits, ret, status = EXIT_INPUT, sha256, use_nonce;
 
-    if (parse_options(argc, argv, options, 6) != 0 || required(&options[0], "request") == NULL ||
+    if (parse_options(argc, argv, options, 7) != 0 || required(&options[0], "request") == NULL ||
         required(&options[1], "request") == NULL) {
         return EXIT_USAGE;
     }
-    /* Kconfig's choices are the defaults; the flags turn them on. */
-    sha256 = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[2].value != NULL;
+    /* Kconfig's choices are the defaults; the flags choose. */
+    sha256 = (STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[2].value != NULL) &&
+             options[6].value == NULL;
     use_nonce = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE) || options[3].value != NULL;
     if (load_pair(&cert, &issuer, options[0].value, options[1].value) != 0) {
         goto exit;
@@ -206,7 +213,7 @@ int stapler_sim_command_request(int argc, char **argv)
             options[4].value != NULL ? options[4].value : "",
             sha256 ? "SHA-256" : "SHA-1");
     fprintf(stderr, "GET URL: %zu bytes: %s\n", url_len,
-            fits ? "within RFC 5019's 255-byte limit" : "over RFC 5019's 255 bytes: use POST");
+            fits ? "within RFC 9919's 255-byte limit" : "over RFC 9919's 255 bytes: use POST");
     if (use_nonce) {
         fprintf(stderr, "nonce: ");
         print_hex(stderr, nonce, sizeof(nonce));
@@ -215,7 +222,7 @@ int stapler_sim_command_request(int argc, char **argv)
     status = EXIT_GOOD;
 exit:
     mbedtls_x509_crt_free(&cert);
-    mbedtls_x509_crt_free(&issuer);
+    stapler_cert_free(&issuer);
     return status;
 }
 
@@ -424,7 +431,7 @@ int stapler_sim_command_inspect(int argc, char **argv)
                    options[5].value != NULL, "");
 exit:
     mbedtls_x509_crt_free(&cert);
-    mbedtls_x509_crt_free(&issuer);
+    stapler_cert_free(&issuer);
     return status;
 }
 
@@ -458,7 +465,7 @@ int stapler_sim_command_fetch(int argc, char **argv)
         { "--issuer", 1, NULL }, { "--url", 1, NULL },     { "--out", 1, NULL },
         { "--proxy", 1, NULL },  { "--sha256", 0, NULL },  { "--nonce", 0, NULL },
         { "--json", 0, NULL },   { "--verbose", 0, NULL }, { "--idle-timeout", 1, NULL },
-        { "--total-timeout", 1, NULL },
+        { "--total-timeout", 1, NULL }, { "--sha1", 0, NULL },
     };
     static stapler_http_exchange_t ex;
     static stapler_port_t port;
@@ -470,8 +477,10 @@ int stapler_sim_command_fetch(int argc, char **argv)
     char url[STAPLER_URL_MAX + 1], prefix[STAPLER_URL_MAX + 256];
     const char *aia_url;
     size_t request_len, aia_len;
-    uint64_t started;
-    int ret = 0, status = EXIT_INPUT, sha256, use_nonce, json, net_up = 0;
+    uint64_t started = 0;
+    int ret = 0, status = EXIT_INPUT, sha256, use_nonce, json, net_up = 0, may_fall_back, fell_back = 0;
+    int get_refused = 0, get_status = 0; /* a GET was refused in this fetch (either CertID) */
+    const char *refusal = NULL;
 
     memset(&in, 0, sizeof(in));
     in.response.response_status = -1;
@@ -481,7 +490,10 @@ int stapler_sim_command_fetch(int argc, char **argv)
     }
     net_options(options, &net);
     net.verbose = options[13].value != NULL;
-    sha256 = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[10].value != NULL;
+    sha256 = (STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) || options[10].value != NULL) &&
+             options[16].value == NULL;
+    /* Kconfig's SHA-256 falls back to SHA-1 once, as the agent does; --sha256 insists. */
+    may_fall_back = sha256 && options[10].value == NULL;
     use_nonce = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_NONCE) || options[11].value != NULL;
     json = options[12].value != NULL;
     if (load_pair(&cert, &issuer, options[5].value, options[6].value) != 0) {
@@ -503,6 +515,7 @@ int stapler_sim_command_fetch(int argc, char **argv)
                 stapler_error_message(ret != 0 ? ret : STAPLER_ERR_BUFFER_TOO_SMALL));
         goto exit;
     }
+again:
     if (use_nonce && getrandom(nonce, sizeof(nonce), 0) != (ssize_t) sizeof(nonce)) {
         fprintf(stderr, "stapler-sim fetch: no entropy for the nonce\n");
         goto exit;
@@ -514,16 +527,19 @@ int stapler_sim_command_fetch(int argc, char **argv)
         fprintf(stderr, "stapler-sim fetch: %s\n", stapler_error_message(ret));
         goto exit;
     }
-    if (stapler_sim_net_start(&net, 10000) != 0) {
-        goto exit;
+    if (!net_up) {
+        if (stapler_sim_net_start(&net, 10000) != 0) {
+            goto exit;
+        }
+        net_up = 1;
+        port.monotonic_ms = fetch_clock_ms;
+        stapler_lwip_transport_init(&port.transport);
+        started = fetch_clock_ms(NULL);
     }
-    net_up = 1;
-    port.monotonic_ms = fetch_clock_ms;
-    stapler_lwip_transport_init(&port.transport);
-    started = fetch_clock_ms(NULL);
     stapler_http_exchange_start_with(&ex, &port, url, options[9].value, request, request_len, 0,
                                      options[14].value != NULL ? (uint32_t) strtoul(options[14].value, NULL, 10) : 0,
-                                     options[15].value != NULL ? (uint32_t) strtoul(options[15].value, NULL, 10) : 0);
+                                     options[15].value != NULL ? (uint32_t) strtoul(options[15].value, NULL, 10) : 0,
+                                     get_refused ? STAPLER_HTTP_POST : 0u);
     for (;;) {
         uint32_t wait = 0;
 
@@ -532,9 +548,40 @@ int stapler_sim_command_fetch(int argc, char **argv)
         }
         stapler_sim_net_poll(wait);
     }
-    snprintf(prefix, sizeof(prefix), "\"url\":\"%s\",\"method\":\"%s\",\"http_status\":%d,\"elapsed_ms\":%llu,",
-             url, ex.is_post ? "POST" : "GET", ex.response.status,
-             (unsigned long long) (fetch_clock_ms(NULL) - started));
+    if (ex.get_refused) {
+        /* The responder refuses GET: a SHA-1 retry below goes out as POST at once. */
+        get_refused = 1;
+        get_status = ex.get_status;
+    }
+    /* RFC 9919: a responder that answers a SHA-256 CertID with unauthorized or
+     * malformedRequest may know only SHA-1: ask again once, in the same fetch. */
+    if (ex.result == 0 && may_fall_back && sha256 &&
+        stapler_ocsp_response_parse(&in.response, ex.response.body, ex.response.body_len) == 0 &&
+        (in.response.response_status == STAPLER_OCSP_UNAUTHORIZED ||
+         in.response.response_status == STAPLER_OCSP_MALFORMED_REQUEST)) {
+        refusal = stapler_ocsp_response_status_name(in.response.response_status);
+        if (!json) {
+            printf("fetch             %s %s: %s to a SHA-256 CertID, asking again with SHA-1\n",
+                   ex.is_post ? "POST" : "GET", url, refusal);
+        }
+        sha256 = 0;
+        fell_back = 1;
+        stapler_http_exchange_abort(&ex);
+        goto again;
+    }
+    memset(&in.response, 0, sizeof(in.response));
+    in.response.response_status = -1;
+    /* "method": the request that got the answer (POST after a refused GET). */
+    snprintf(prefix, sizeof(prefix),
+             "\"url\":\"%s\",\"method\":\"%s\",\"get_refused\":%s,\"get_http_status\":%d,\"http_status\":%d,"
+             "\"elapsed_ms\":%llu,",
+             url, ex.is_post ? "POST" : "GET", get_refused ? "true" : "false", get_status,
+             ex.response.status, (unsigned long long) (fetch_clock_ms(NULL) - started));
+    /* "certid": the CertID hash of the request that got the answer; "certid_fallback": the
+     * responder refused SHA-256 first (and how). */
+    snprintf(prefix + strlen(prefix), sizeof(prefix) - strlen(prefix),
+             "\"certid\":\"%s\",\"certid_fallback\":%s%s%s,", sha256 ? "SHA-256" : "SHA-1",
+             fell_back ? "\"" : "null", fell_back ? refusal : "", fell_back ? "\"" : "");
     if (ex.result != 0) {
         const char *fetch_class = stapler_agent_fetch_class_name(stapler_agent_fetch_class(ex.result));
 
@@ -542,6 +589,9 @@ int stapler_sim_command_fetch(int argc, char **argv)
             printf("{%s\"fetch_class\":\"%s\",\"fetch_error\":\"%s\",\"message\":\"%s\"}\n", prefix, fetch_class,
                    stapler_error_slug(ex.result), stapler_error_message(ex.result));
         } else {
+            if (get_refused) {
+                printf("fetch             GET %s: refused (HTTP %d), asked again by POST\n", url, get_status);
+            }
             printf("fetch             %s %s: failed after %llu ms\n", ex.is_post ? "POST" : "GET", url,
                    (unsigned long long) (fetch_clock_ms(NULL) - started));
             if (ex.response.status != 0) {
@@ -568,6 +618,9 @@ int stapler_sim_command_fetch(int argc, char **argv)
         }
     }
     if (!json) {
+        if (get_refused) {
+            printf("fetch             GET %s: refused (HTTP %d), asked again by POST\n", url, get_status);
+        }
         printf("fetch             %s %s: %zu bytes in %llu ms\n", ex.is_post ? "POST" : "GET", url,
                ex.response.body_len, (unsigned long long) (fetch_clock_ms(NULL) - started));
     }
@@ -576,6 +629,29 @@ int stapler_sim_command_fetch(int argc, char **argv)
     if (use_nonce) {
         policy.nonce = nonce;
         policy.nonce_len = sizeof(nonce);
+    }
+    {
+        /* "nonce": what the responder did with ours: echoed, ignored (a pre-produced response,
+         * RFC 9919), mismatch; null when none was sent. */
+        stapler_ocsp_response_t seen;
+        const char *nonce_state = NULL;
+
+        if (use_nonce && stapler_ocsp_response_parse(&seen, ex.response.body, ex.response.body_len) == 0 &&
+            seen.response_status == STAPLER_OCSP_SUCCESSFUL) {
+            nonce_state = seen.nonce == NULL ? "ignored"
+                          : seen.nonce_len == sizeof(nonce) && memcmp(seen.nonce, nonce, sizeof(nonce)) == 0
+                              ? "echoed" : "mismatch";
+        }
+        snprintf(prefix + strlen(prefix), sizeof(prefix) - strlen(prefix), "\"nonce\":%s%s%s,",
+                 nonce_state != NULL ? "\"" : "null", nonce_state != NULL ? nonce_state : "",
+                 nonce_state != NULL ? "\"" : "");
+        if (!json) {
+            printf("certid            %s%s%s\n", sha256 ? "SHA-256" : "SHA-1",
+                   fell_back ? ": the responder refused SHA-256 with " : "", fell_back ? refusal : "");
+            if (nonce_state != NULL) {
+                printf("nonce             %zu octets, %s by the responder\n", sizeof(nonce), nonce_state);
+            }
+        }
     }
     strncat(prefix, "\"fetch_class\":\"ok\",\"fetch_error\":null,", sizeof(prefix) - strlen(prefix) - 1);
     status = judge(&in, ex.response.body, ex.response.body_len, 0, &issuer, &policy, json, prefix);
@@ -586,6 +662,6 @@ exit:
         stapler_sim_net_stop();
     }
     mbedtls_x509_crt_free(&cert);
-    mbedtls_x509_crt_free(&issuer);
+    stapler_cert_free(&issuer);
     return status;
 }

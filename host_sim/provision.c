@@ -31,6 +31,7 @@
 #include "stapler/config.h"
 #include "stapler/credentials.h"
 #include "stapler/error.h"
+#include "stapler/ocsp.h"
 #include "stapler_flash_sim.h"
 
 enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
@@ -116,6 +117,37 @@ static int load_key(identity_material_t *m, const char *path)
     return ret == 0 ? 0 : -1;
 }
 
+/* Each certificate of the chain names the next (the last names the issuer) as RFC 5280 7.1
+ * compares names, and its signature verifies under that one's key: the check Mbed TLS's chain
+ * verification cannot make with an issuer it refuses for its own signature (name and key only). */
+static int verify_chain_to_issuer(const mbedtls_x509_crt *chain, const mbedtls_x509_crt *issuer,
+                                  const identity_args_t *a)
+{
+    const mbedtls_x509_crt *c;
+    unsigned index = 1;
+
+    for (c = chain; c != NULL && c->raw.len != 0; c = c->next, index++) {
+        const mbedtls_x509_crt *parent = c->next != NULL && c->next->raw.len != 0 ? c->next : issuer;
+        int ret;
+
+        if (!stapler_cert_name_equal(c->issuer_raw.p, c->issuer_raw.len, parent->subject_raw.p,
+                                     parent->subject_raw.len)) {
+            fprintf(stderr, "stapler-sim provision: certificate %u of '%s' names an issuer that is not the "
+                            "subject of %s: give the certificate that issued the last one in the chain\n",
+                    index, a->cert, parent == issuer ? a->issuer : "the next certificate");
+            return -1;
+        }
+        ret = stapler_ocsp_certificate_signed_by(c, parent, 1);
+        if (ret != 0) {
+            fprintf(stderr, "stapler-sim provision: the signature of certificate %u of '%s' does not verify "
+                            "under the key of %s: %s\n", index, a->cert,
+                    parent == issuer ? a->issuer : "the next certificate", stapler_error_slug(ret));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int check_identity(identity_material_t *m, const identity_args_t *a, unsigned index,
                           stapler_credential_input_t *in)
 {
@@ -126,7 +158,7 @@ static int check_identity(identity_material_t *m, const identity_args_t *a, unsi
     char subject[256];
 
     if (stapler_sim_load_certificates(&m->chain, a->cert, "certificate chain") != 0 ||
-        stapler_sim_load_certificates(&m->issuer, a->issuer, "issuer certificate") != 0) {
+        stapler_sim_load_issuer(&m->issuer, a->issuer, "issuer certificate") != 0) {
         return -1;
     }
     memset(in, 0, sizeof(*in));
@@ -139,8 +171,13 @@ static int check_identity(identity_material_t *m, const identity_args_t *a, unsi
         in->chain[in->chain_length] = c->raw.p;
         in->chain_len[in->chain_length++] = c->raw.len;
     }
-    /* The chain must lead to the issuer: otherwise no OCSP response could ever verify. */
-    if (mbedtls_x509_crt_verify(&m->chain, &m->issuer, NULL, NULL, &flags, NULL, NULL) != 0) {
+    /* The chain must lead to the issuer: otherwise no OCSP response could ever verify. An
+     * issuer taken for its name and key only cannot be given to Mbed TLS's verification. */
+    if (stapler_cert_is_partial(&m->issuer)) {
+        if (verify_chain_to_issuer(&m->chain, &m->issuer, a) != 0) {
+            return -1;
+        }
+    } else if (mbedtls_x509_crt_verify(&m->chain, &m->issuer, NULL, NULL, &flags, NULL, NULL) != 0) {
         fprintf(stderr, "stapler-sim provision: '%s' does not verify up to '%s' (flags 0x%x): "
                         "give the certificate that issued the last one in the chain\n",
                 a->cert, a->issuer, (unsigned) flags);
@@ -191,6 +228,9 @@ static int check_identity(identity_material_t *m, const identity_args_t *a, unsi
     } else {
         printf("  OCSP responder: none: the certificate names none and no --url was given, so "
                "Stapler will not fetch for this identity (not applicable)\n");
+    }
+    if (stapler_cert_is_partial(&m->issuer)) {
+        printf("  issuer: its own signature algorithm is not built in: its name and key are used\n");
     }
     printf("  must-staple: %s\n", stapler_cert_must_staple(&m->chain) == 1 ? "yes" : "no");
     printf("  key: %s\n", a->key != NULL ? "private key (checked against the certificate)"
@@ -290,7 +330,7 @@ int stapler_sim_command_provision(int argc, char **argv)
 exit:
     for (i = 0; i < count; i++) {
         mbedtls_x509_crt_free(&material[i].chain);
-        mbedtls_x509_crt_free(&material[i].issuer);
+        stapler_cert_free(&material[i].issuer);
         mbedtls_x509_crt_free(&material[i].trust);
     }
     return status;

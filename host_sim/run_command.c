@@ -106,9 +106,12 @@ static void report(unsigned identity, const char *what, int result)
         printf("{\"time\":\"%s\",\"event\":\"%s\",\"identity\":%u,\"state\":\"%s\",\"serving\":%s,", now, what,
                identity, stapler_sim_state_name(st.state), st.serving ? "true" : "false");
         if (strcmp(what, "fetch") == 0) {
-            printf("\"fetch_class\":\"%s\",\"error\":%s%s%s,\"http_status\":%d,",
+            printf("\"fetch_class\":\"%s\",\"error\":%s%s%s,\"http_status\":%d,\"method\":\"%s\","
+                   "\"get_refused\":%s,",
                    stapler_agent_fetch_class_name(stapler_agent_fetch_class(result)), result ? "\"" : "",
-                   result ? stapler_error_slug(result) : "null", result ? "\"" : "", st.last_http_status);
+                   result ? stapler_error_slug(result) : "null", result ? "\"" : "", st.last_http_status,
+                   st.last_fetch_post ? "POST" : "GET", st.last_get_refused ? "true" : "false");
+            printf("\"certid\":\"%s\",", st.certid_sha1 ? "SHA-1" : "SHA-256");
         }
         printf("\"next_update\":%s%s%s,\"remaining_s\":%lld,\"next_attempt_in_s\":%lld,\"consecutive_failures\":%u,"
                "\"fetches_ok\":%u,\"fetches_failed\":%u}\n",
@@ -123,6 +126,12 @@ static void report(unsigned identity, const char *what, int result)
                    result ? ": " : "", result ? stapler_error_slug(result) : "");
             if (st.last_http_status != 0) {
                 printf(", HTTP %d", st.last_http_status);
+            }
+            if (st.last_get_refused) {
+                printf(", GET refused: asked by POST");
+            }
+            if (st.certid_sha1) {
+                printf(", CertID SHA-1");
             }
             printf(")");
         }

@@ -10,6 +10,8 @@
  *         [--identity N] [--no-fetch] [--json] [--net options]
  *   Both: --test-staple-file F|none staples F's bytes (or nothing) instead of the agent's
  *   verified staple, for interoperability tests of what peers do with bad staples.
+ *   serve --threads N (the threaded build, STAPLER_THREADS): N server threads accept and
+ *   handshake at once, the agent steps in a thread of its own, the port's lock guards it.
  *
  * serve listens on lwIP port P; with slirp, the PC reaches it at 127.0.0.1:P (a host
  * forward bound to loopback only). connect reaches the PC at 10.0.2.2 through slirp. Both
@@ -27,6 +29,7 @@
 #include <time.h>
 
 #include "cli_util.h"
+#include "lwip/opt.h"
 #include "mbedtls/ssl.h"
 #include "net.h"
 #include "psa/crypto.h"
@@ -39,6 +42,12 @@
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_TLS = 9 };
 
+#if !NO_SYS
+#include <pthread.h>
+#include <stdatomic.h>
+#define SERVE_THREADS_MAX 16
+#endif
+
 static stapler_posix_platform_t platform;
 static stapler_port_t port;
 static stapler_agent_t agent;
@@ -48,7 +57,7 @@ static mbedtls_x509_crt trust;
 
 typedef struct {
     const char *flash, *host, *servername, *trust, *staple_file;
-    unsigned long port, handshakes, identity;
+    unsigned long port, handshakes, identity, threads;
     int json, verify_client, fetch, client_cert;
     stapler_tls_peer_staple_t peer_staple;
     mbedtls_ssl_protocol_version version;
@@ -95,6 +104,7 @@ static int parse_options(const char *cmd, int argc, char **argv, tls_options_t *
         else if (strcmp(opt, "--port") == 0) o->port = strtoul(value, NULL, 10);
         else if (strcmp(opt, "--handshakes") == 0) o->handshakes = strtoul(value, NULL, 10);
         else if (strcmp(opt, "--identity") == 0) o->identity = strtoul(value, NULL, 10);
+        else if (strcmp(opt, "--threads") == 0 && strcmp(cmd, "serve") == 0) o->threads = strtoul(value, NULL, 10);
         else if (strcmp(opt, "--dns") == 0) o->net.dns = value;
         else if (strcmp(opt, "--tap") == 0) o->net.tap = value;
         else if (strcmp(opt, "--ip") == 0) o->net.address = value;
@@ -195,11 +205,14 @@ static int start(const char *cmd, tls_options_t *o, int endpoint)
     return EXIT_OK;
 }
 
+/* The agent steps in a thread of its own (serve --threads): sessions only wait. */
+static int agent_threaded;
+
 static void step_network(tls_options_t *o, uint32_t max_wait_ms)
 {
     uint32_t wait = max_wait_ms;
 
-    if (o->fetch) {
+    if (o->fetch && !agent_threaded) {
         uint32_t agent_wait;
         (void) stapler_agent_step(&agent, &agent_wait);
         if (agent_wait < wait) {
@@ -219,10 +232,28 @@ static const char *peer_status_name(int status)
     }
 }
 
-static void report(const tls_options_t *o, unsigned n, int ret, uint64_t ms)
+#if !NO_SYS
+static pthread_mutex_t report_mutex = PTHREAD_MUTEX_INITIALIZER;
+#endif
+
+static void report_lines(const tls_options_t *o, stapler_tls_session_t *s, unsigned n, int ret, uint64_t ms);
+
+/* One handshake's line(s), whole, even with several server threads. */
+static void report(const tls_options_t *o, stapler_tls_session_t *s, unsigned n, int ret, uint64_t ms)
 {
-    const stapler_tls_peer_staple_info_t *peer = &session.peer;
-    const char *outcome = stapler_agent_handshake_outcome_name(stapler_tls_session_outcome(&session));
+#if !NO_SYS
+    pthread_mutex_lock(&report_mutex);
+#endif
+    report_lines(o, s, n, ret, ms);
+#if !NO_SYS
+    pthread_mutex_unlock(&report_mutex);
+#endif
+}
+
+static void report_lines(const tls_options_t *o, stapler_tls_session_t *s, unsigned n, int ret, uint64_t ms)
+{
+    const stapler_tls_peer_staple_info_t *peer = &s->peer;
+    const char *outcome = stapler_agent_handshake_outcome_name(stapler_tls_session_outcome(s));
     const int over = ret == 0;
 
     if (o->json) {
@@ -231,15 +262,15 @@ static void report(const tls_options_t *o, unsigned n, int ret, uint64_t ms)
                "\"count\":%u,\"status\":\"%s\",\"must_staple\":%s,\"detail\":%s%s%s},"
                "\"bytes_out\":%llu,\"bytes_in\":%llu,\"elapsed_ms\":%llu}\n",
                n, over ? "ok" : "failed", over ? "" : "\"", over ? "null" : stapler_tls_error_slug(ret), over ? "" : "\"",
-               over ? mbedtls_ssl_get_version(&session.ssl) : "", over ? mbedtls_ssl_get_ciphersuite(&session.ssl) : "",
-               outcome, session.staple_sent, peer->checked ? "true" : "false", peer->length, peer->count,
+               over ? mbedtls_ssl_get_version(&s->ssl) : "", over ? mbedtls_ssl_get_ciphersuite(&s->ssl) : "",
+               outcome, s->staple_sent, peer->checked ? "true" : "false", peer->length, peer->count,
                peer_status_name(peer->cert_status), peer->must_staple ? "true" : "false",
                peer->detail ? "\"" : "", peer->detail ? stapler_error_slug(peer->detail) : "null", peer->detail ? "\"" : "",
-               (unsigned long long) session.bytes_out, (unsigned long long) session.bytes_in, (unsigned long long) ms);
+               (unsigned long long) s->bytes_out, (unsigned long long) s->bytes_in, (unsigned long long) ms);
     } else if (over) {
         printf("handshake %u: %s %s; our staple: %s (%zu bytes); peer's staple: %s%s%s (%zu bytes); %llu ms\n", n,
-               mbedtls_ssl_get_version(&session.ssl), mbedtls_ssl_get_ciphersuite(&session.ssl), outcome,
-               session.staple_sent, peer->checked ? peer_status_name(peer->cert_status) : "not asked",
+               mbedtls_ssl_get_version(&s->ssl), mbedtls_ssl_get_ciphersuite(&s->ssl), outcome,
+               s->staple_sent, peer->checked ? peer_status_name(peer->cert_status) : "not asked",
                peer->must_staple ? ", must-staple" : "", "", peer->length, (unsigned long long) ms);
     } else {
         printf("handshake %u: FAILED: %s (-0x%04x)%s%s; our staple: %s\n", n, stapler_tls_error_slug(ret), (unsigned) -ret,
@@ -253,19 +284,19 @@ static void report(const tls_options_t *o, unsigned n, int ret, uint64_t ms)
 }
 
 /* One handshake on an open connection, then a line of application data, then close. */
-static int run_session(tls_options_t *o, int conn, const char *server_name, unsigned n)
+static int run_session(tls_options_t *o, stapler_tls_session_t *s, int conn, const char *server_name, unsigned n)
 {
     static const unsigned char hello[] = "stapler-sim: stapled handshake complete\n";
     const uint64_t start_ms = now_ms(), deadline = start_ms + 20000;
     int ret;
 
-    ret = stapler_tls_session_init(&session, &tls_config, &port, conn, server_name);
+    ret = stapler_tls_session_init(s, &tls_config, &port, conn, server_name);
     if (ret != 0) {
-        report(o, n, ret, 0);
+        report(o, s, n, ret, 0);
         return ret;
     }
     do {
-        ret = stapler_tls_session_handshake(&session);
+        ret = stapler_tls_session_handshake(s);
         if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
             step_network(o, 20);
         }
@@ -276,7 +307,7 @@ static int run_session(tls_options_t *o, int conn, const char *server_name, unsi
     if (ret == 0) {
         int w;
         do {
-            w = stapler_tls_session_write(&session, hello, sizeof(hello) - 1);
+            w = stapler_tls_session_write(s, hello, sizeof(hello) - 1);
             if (w == MBEDTLS_ERR_SSL_WANT_WRITE || w == MBEDTLS_ERR_SSL_WANT_READ) {
                 step_network(o, 20);
             }
@@ -292,7 +323,7 @@ static int run_session(tls_options_t *o, int conn, const char *server_name, unsi
             int r;
 
             do {
-                r = stapler_tls_session_read(&session, reply, sizeof(reply));
+                r = stapler_tls_session_read(s, reply, sizeof(reply));
                 if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
                     r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
                     step_network(o, 20);
@@ -304,8 +335,8 @@ static int run_session(tls_options_t *o, int conn, const char *server_name, unsi
             }
         }
     }
-    report(o, n, ret, now_ms() - start_ms);
-    stapler_tls_session_free(&session);
+    report(o, s, n, ret, now_ms() - start_ms);
+    stapler_tls_session_free(s);
     /* Let close_notify and the FIN go out before the connection is forgotten. */
     {
         const uint64_t until = now_ms() + 100;
@@ -317,6 +348,84 @@ static int run_session(tls_options_t *o, int conn, const char *server_name, unsi
     return ret;
 }
 
+#if !NO_SYS
+/* serve --threads: the agent's thread, and a pool of server threads. */
+static pthread_mutex_t agent_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int agent_running;
+static atomic_uint serve_claimed, serve_failed;
+static tls_options_t *serve_options;
+
+static void serve_lock(void *context)
+{
+    (void) context;
+    pthread_mutex_lock(&agent_mutex);
+}
+
+static void serve_unlock(void *context)
+{
+    (void) context;
+    pthread_mutex_unlock(&agent_mutex);
+}
+
+static void *serve_agent_main(void *arg)
+{
+    (void) arg;
+    while (atomic_load(&agent_running)) {
+        uint32_t wait = 50;
+
+        (void) stapler_agent_step(&agent, &wait);
+        stapler_sim_net_poll(wait < 50u ? wait : 50u);
+    }
+    return NULL;
+}
+
+static void *serve_worker_main(void *arg)
+{
+    static stapler_tls_session_t sessions[SERVE_THREADS_MAX];
+    stapler_tls_session_t *s = &sessions[(uintptr_t) arg];
+
+    for (;;) {
+        const unsigned n = atomic_fetch_add(&serve_claimed, 1) + 1;
+        int conn;
+
+        if (n > serve_options->handshakes) {
+            break;
+        }
+        while ((conn = stapler_lwip_transport_accept()) < 0) {
+            stapler_sim_net_poll(20);
+        }
+        if (run_session(serve_options, s, conn, NULL, n) != 0) {
+            atomic_fetch_add(&serve_failed, 1);
+        }
+    }
+    return NULL;
+}
+
+static unsigned serve_threaded(tls_options_t *o)
+{
+    pthread_t agent_thread, workers[SERVE_THREADS_MAX];
+    unsigned i;
+
+    serve_options = o;
+    if (o->fetch) {
+        agent_threaded = 1;
+        atomic_store(&agent_running, 1);
+        pthread_create(&agent_thread, NULL, serve_agent_main, NULL);
+    }
+    for (i = 0; i < o->threads; i++) {
+        pthread_create(&workers[i], NULL, serve_worker_main, (void *) (uintptr_t) i);
+    }
+    for (i = 0; i < o->threads; i++) {
+        pthread_join(workers[i], NULL);
+    }
+    if (o->fetch) {
+        atomic_store(&agent_running, 0);
+        pthread_join(agent_thread, NULL);
+    }
+    return atomic_load(&serve_failed);
+}
+#endif
+
 int stapler_sim_command_serve(int argc, char **argv)
 {
     tls_options_t o;
@@ -326,13 +435,35 @@ int stapler_sim_command_serve(int argc, char **argv)
     if (ret != EXIT_OK) {
         return ret;
     }
+#if NO_SYS
+    if (o.threads > 0) {
+        fprintf(stderr, "stapler-sim serve: --threads needs the threaded build (lwIP NO_SYS=0: cmake --preset "
+                        "host-threads)\n");
+        return EXIT_USAGE;
+    }
+#else
+    if (o.threads > SERVE_THREADS_MAX) {
+        fprintf(stderr, "stapler-sim serve: --threads takes 1 to %d\n", SERVE_THREADS_MAX);
+        return EXIT_USAGE;
+    }
+#endif
     ret = start("serve", &o, MBEDTLS_SSL_IS_SERVER);
     if (ret != EXIT_OK) {
         return ret;
     }
+#if !NO_SYS
+    if (o.threads > 0) {
+        /* Before any other thread uses the agent: its lock, for the TLS threads and its own. */
+        port.lock = serve_lock;
+        port.unlock = serve_unlock;
+    }
+#endif
     ret = stapler_lwip_transport_listen((uint16_t) o.port);
     if (ret != 0) {
         fprintf(stderr, "stapler-sim serve: cannot listen on port %lu: %s\n", o.port, stapler_error_message(ret));
+        return EXIT_INPUT;
+    }
+    if (stapler_sim_net_forward() != 0) {
         return EXIT_INPUT;
     }
     if (!o.json) {
@@ -340,6 +471,12 @@ int stapler_sim_command_serve(int argc, char **argv)
                o.handshakes);
         fflush(stdout);
     }
+#if !NO_SYS
+    if (o.threads > 0) {
+        failed = serve_threaded(&o);
+        done = (unsigned) o.handshakes;
+    }
+#endif
     while (done < o.handshakes) {
         int conn = stapler_lwip_transport_accept();
 
@@ -348,7 +485,7 @@ int stapler_sim_command_serve(int argc, char **argv)
             continue;
         }
         done++;
-        if (run_session(&o, conn, NULL, done) != 0) {
+        if (run_session(&o, &session, conn, NULL, done) != 0) {
             failed++;
         }
     }
@@ -389,7 +526,7 @@ int stapler_sim_command_connect(int argc, char **argv)
             failed++;
             continue;
         }
-        if (run_session(&o, conn, o.servername != NULL ? o.servername : o.host, n) != 0) {
+        if (run_session(&o, &session, conn, o.servername != NULL ? o.servername : o.host, n) != 0) {
             failed++;
         }
     }

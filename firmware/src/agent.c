@@ -8,10 +8,57 @@
 #include "stapler/cert.h"
 #include "stapler/error.h"
 
+#include "crypto.h"
+
+/* The port's lock (stapler_port_t.lock), when the platform has threads; else nothing.
+ * Rule: every field an any-thread call reads is written with the lock held; fields only
+ * agent-thread calls touch (the exchange, nonces, the ring) need no lock, since one
+ * agent-thread call runs at a time (agent->writer). */
+static void stapler_agent_lock(const stapler_agent_t *agent)
+{
+    if (agent->port->lock != NULL) {
+        agent->port->lock(agent->port->context);
+    }
+}
+
+static void stapler_agent_unlock(const stapler_agent_t *agent)
+{
+    if (agent->port->unlock != NULL) {
+        agent->port->unlock(agent->port->context);
+    }
+}
+
+/* Enter an agent-thread call: STAPLER_ERR_AGENT_BUSY while another one runs. */
+static int stapler_agent_writer_enter(stapler_agent_t *agent)
+{
+    int busy;
+
+    stapler_agent_lock(agent);
+    busy = agent->writer;
+    agent->writer = 1;
+    stapler_agent_unlock(agent);
+    return busy ? STAPLER_ERR_AGENT_BUSY : 0;
+}
+
+static void stapler_agent_writer_exit(stapler_agent_t *agent)
+{
+    stapler_agent_lock(agent);
+    agent->writer = 0;
+    stapler_agent_unlock(agent);
+}
+
+/* Raise an event: without the lock held, so the handler may read the agent's status. */
 static void stapler_agent_emit(stapler_agent_t *agent, unsigned identity, stapler_event_t event)
 {
-    if (agent->event != NULL) {
-        agent->event(agent->event_context, identity, event);
+    stapler_event_fn fn;
+    void *context;
+
+    stapler_agent_lock(agent);
+    fn = agent->event;
+    context = agent->event_context;
+    stapler_agent_unlock(agent);
+    if (fn != NULL) {
+        fn(context, identity, event);
     }
 }
 
@@ -22,7 +69,8 @@ static void stapler_agent_log(const stapler_agent_t *agent, stapler_log_level_t 
     }
 }
 
-int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted)
+/* The agent's time; the caller holds the lock (it reads the floor). */
+static int64_t stapler_agent_now_locked(const stapler_agent_t *agent, int *trusted)
 {
     int64_t wall = 0, bound;
     int is_trusted = 0;
@@ -47,6 +95,16 @@ int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted)
     return wall > bound ? wall : bound;
 }
 
+int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted)
+{
+    int64_t now;
+
+    stapler_agent_lock(agent);
+    now = stapler_agent_now_locked(agent, trusted);
+    stapler_agent_unlock(agent);
+    return now;
+}
+
 static void stapler_agent_raise_floor(stapler_agent_t *agent, int64_t produced_at)
 {
     const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
@@ -60,6 +118,24 @@ static void stapler_agent_raise_floor(stapler_agent_t *agent, int64_t produced_a
     }
 }
 
+/* "identity N: <text>", without printf (the core has none). */
+static void stapler_agent_log_identity(const stapler_agent_t *agent, stapler_log_level_t level,
+                                       unsigned identity, const char *text)
+{
+    char line[96];
+    size_t n = 9, k;
+
+    memcpy(line, "identity ", 9);
+    line[n++] = (char) ('0' + identity % 10u);
+    line[n++] = ':';
+    line[n++] = ' ';
+    for (k = 0; text[k] != '\0' && n + 1 < sizeof(line); k++) {
+        line[n++] = text[k];
+    }
+    line[n] = '\0';
+    stapler_agent_log(agent, level, line);
+}
+
 static const mbedtls_x509_crt *stapler_agent_issuer(const stapler_identity_t *id)
 {
     return id->chain.next != NULL ? id->chain.next : &id->issuer;
@@ -69,15 +145,13 @@ static const mbedtls_x509_crt *stapler_agent_issuer(const stapler_identity_t *id
  * response's own thisUpdate stands in for "now" when it is later than our bound: we cannot
  * tell a future-dated response from our own ignorance, but the signature, the responder
  * and the no-rollback rule still hold. */
-static int stapler_agent_judge(stapler_agent_t *agent, stapler_identity_t *id,
-                               const unsigned char *der, size_t length,
-                               const unsigned char *nonce, size_t nonce_len,
+static int stapler_agent_judge(const stapler_identity_t *id, const unsigned char *der, size_t length,
+                               const unsigned char *nonce, size_t nonce_len, int64_t now, int trusted,
                                stapler_ocsp_result_t *result, int64_t *produced_at)
 {
     stapler_ocsp_response_t response;
     stapler_ocsp_policy_t policy;
-    int trusted, ret;
-    const int64_t now = stapler_agent_now(agent, &trusted);
+    int ret;
 
     ret = stapler_ocsp_response_parse(&response, der, length);
     if (ret != 0) {
@@ -97,7 +171,6 @@ static int stapler_agent_judge(stapler_agent_t *agent, stapler_identity_t *id,
     ret = stapler_ocsp_response_verify(&response, &id->chain, stapler_agent_issuer(id), &policy, result);
     if (ret == 0) {
         *produced_at = response.produced_at;
-        stapler_agent_raise_floor(agent, response.produced_at);
     }
     return ret;
 }
@@ -105,8 +178,10 @@ static int stapler_agent_judge(stapler_agent_t *agent, stapler_identity_t *id,
 static int stapler_agent_fingerprint(const mbedtls_x509_crt *crt, uint8_t out[STAPLER_FINGERPRINT_SIZE])
 {
     unsigned char digest[32];
+    size_t digest_len;
 
-    if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), crt->raw.p, crt->raw.len, digest) != 0) {
+    if (stapler_crypto_hash(MBEDTLS_MD_SHA256, crt->raw.p, crt->raw.len, digest, sizeof(digest),
+                            &digest_len) != 0) {
         return STAPLER_ERR_INTERNAL;
     }
     memcpy(out, digest, STAPLER_FINGERPRINT_SIZE);
@@ -114,35 +189,41 @@ static int stapler_agent_fingerprint(const mbedtls_x509_crt *crt, uint8_t out[ST
 }
 
 /* Parse one certificate from flash, using the identity's staple buffer as scratch (the
- * parser keeps its own copy in the arena). */
+ * parser keeps its own copy in the arena). The issuer may be one whose own signature this
+ * build cannot check: its name and key are all OCSP needs (stapler_cert_parse_issuer()). */
 static int stapler_agent_parse(stapler_agent_t *agent, stapler_identity_t *id,
-                               mbedtls_x509_crt *into, stapler_flash_span_t span)
+                               mbedtls_x509_crt *into, stapler_flash_span_t span, int is_issuer)
 {
-    int ret;
+    int ret, partial = 0;
 
-    if (span.length > sizeof(id->staple)) {
+    if (span.length > STAPLER_RESPONSE_MAX) {
         return STAPLER_ERR_CRED_TOO_LARGE;
     }
     ret = agent->port->flash.read(agent->port->context, span.offset, id->staple, span.length);
     if (ret != 0) {
         return ret;
     }
-    ret = mbedtls_x509_crt_parse_der(into, id->staple, span.length);
+    ret = is_issuer ? stapler_cert_parse_issuer(into, id->staple, span.length, &partial)
+                    : mbedtls_x509_crt_parse_der(into, id->staple, span.length);
+    if (partial) {
+        stapler_agent_log_identity(agent, STAPLER_LOG_INFO, (unsigned) (id - agent->identity),
+                                   "issuer's own signature algorithm is not built in: its name and key are used");
+    }
     if (ret == MBEDTLS_ERR_X509_ALLOC_FAILED) {
         return STAPLER_ERR_NO_MEMORY;
     }
     return ret == 0 ? 0 : STAPLER_ERR_CRED_CORRUPT;
 }
 
-/* Take a verified response as the identity's current one (copying it if needed). */
-static void stapler_agent_adopt(stapler_agent_t *agent, stapler_identity_t *id,
-                                const unsigned char *der, size_t length,
-                                const stapler_ocsp_result_t *result, int64_t produced_at)
+/* Take a verified response, already in buffer \p buffer, as the identity's current one.
+ * The caller holds the lock. */
+static void stapler_agent_adopt(stapler_agent_t *agent, stapler_identity_t *id, unsigned buffer,
+                                size_t length, const stapler_ocsp_result_t *result, int64_t produced_at)
 {
     int64_t now;
-    if (der != id->staple) {
-        memmove(id->staple, der, length);
-    }
+
+    id->current = buffer;
+    id->staple = id->buffer[buffer];
     id->staple_len = length;
     id->single = result->single;
     /* The serial points into the offered DER, which need not outlive this call: drop it
@@ -157,13 +238,17 @@ static void stapler_agent_adopt(stapler_agent_t *agent, stapler_identity_t *id,
     } else {
         id->state = STAPLER_IDENTITY_SERVING;
     }
+    stapler_agent_raise_floor(agent, produced_at);
     /* The healthy schedule follows the new response's window. */
-    now = stapler_agent_now(agent, NULL);
+    now = stapler_agent_now_locked(agent, NULL);
     stapler_refresh_set_staple(&id->refresh, 1, id->single.this_update,
                                stapler_refresh_window_end(id->single.this_update, id->single.has_next_update,
                                                           id->single.next_update, id->cert_not_after,
                                                           id->responder_not_after),
-                               now, agent->port->monotonic_ms(agent->port->context));
+                               now, agent->port->monotonic_ms(agent->port->context),
+                               /* the same point for this device and response after a reboot */
+                               stapler_refresh_spread_seed(id->fingerprint, sizeof(id->fingerprint),
+                                                           id->single.this_update));
 }
 
 static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t *id)
@@ -174,7 +259,7 @@ static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t
     size_t length = 0;
     int ret;
 
-    ret = stapler_ring_read_latest(&id->ring, id->staple, sizeof(id->staple), &length, fingerprint);
+    ret = stapler_ring_read_latest(&id->ring, id->staple, STAPLER_RESPONSE_MAX, &length, fingerprint);
     if (ret != 0) {
         if (ret != STAPLER_ERR_CACHE_EMPTY) {
             id->last_error = ret;
@@ -187,13 +272,18 @@ static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t
         stapler_agent_log(agent, STAPLER_LOG_INFO, "cached staple is for a replaced certificate: not used");
         return;
     }
-    ret = stapler_agent_judge(agent, id, id->staple, length, NULL, 0, &result, &produced_at);
+    {
+        int trusted;
+        const int64_t now = stapler_agent_now_locked(agent, &trusted);
+
+        ret = stapler_agent_judge(id, id->staple, length, NULL, 0, now, trusted, &result, &produced_at);
+    }
     if (ret != 0 || result.single.cert_status == STAPLER_OCSP_UNKNOWN) {
         id->last_error = ret != 0 ? ret : STAPLER_ERR_AGENT_STATUS_UNKNOWN;
         stapler_agent_log(agent, STAPLER_LOG_WARNING, "cached staple no longer verifies: not used");
         return;
     }
-    stapler_agent_adopt(agent, id, id->staple, length, &result, produced_at);
+    stapler_agent_adopt(agent, id, id->current, length, &result, produced_at);
 }
 
 int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
@@ -224,12 +314,13 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
 
         mbedtls_x509_crt_init(&id->chain);
         mbedtls_x509_crt_init(&id->issuer);
+        id->staple = id->buffer[0];
         id->state = STAPLER_IDENTITY_UNUSED;
         for (c = 0, ret = 0; c < cred->chain_length && ret == 0; c++) {
-            ret = stapler_agent_parse(agent, id, &id->chain, cred->chain[c]);
+            ret = stapler_agent_parse(agent, id, &id->chain, cred->chain[c], 0);
         }
         if (ret == 0) {
-            ret = stapler_agent_parse(agent, id, &id->issuer, cred->issuer);
+            ret = stapler_agent_parse(agent, id, &id->issuer, cred->issuer, 1);
         }
         if (ret == 0) {
             ret = stapler_agent_fingerprint(&id->chain, id->fingerprint);
@@ -280,30 +371,54 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
     return 0;
 }
 
+/* The buffer a newer response would go into, if no handshake still holds it: the one that is
+ * not current (with STAPLER_STAPLE_BUFFERS 1, the current one). The caller holds the lock. */
+static int stapler_agent_spare(const stapler_identity_t *id, unsigned *buffer)
+{
+    const unsigned spare = (id->current + 1u) % STAPLER_STAPLE_BUFFERS;
+
+    if (id->buffer_holds[spare] > 0) {
+        return STAPLER_ERR_AGENT_BUSY;
+    }
+    *buffer = spare;
+    return 0;
+}
+
+/* Check a response and make it the staple (agent thread). The lock is held only around
+ * bookkeeping: the signature check, the copy into the spare buffer (no handshake can reach
+ * it: holds go to the current buffer) and the flash write run without it. */
 static int stapler_agent_take(stapler_agent_t *agent, unsigned identity, const unsigned char *der,
                               size_t length, const unsigned char *nonce, size_t nonce_len)
 {
     stapler_identity_t *id;
     stapler_ocsp_result_t result;
-    int64_t produced_at = 0;
-    int ret;
+    int64_t produced_at = 0, now;
+    unsigned buffer = 0;
+    stapler_event_t event;
+    int trusted, ret;
 
     if (agent == NULL || der == NULL || identity >= agent->identity_count) {
         return STAPLER_ERR_INVALID_ARGUMENT;
     }
     id = &agent->identity[identity];
+    stapler_agent_lock(agent);
     if (id->state == STAPLER_IDENTITY_UNUSED || id->state == STAPLER_IDENTITY_NOT_APPLICABLE) {
+        stapler_agent_unlock(agent);
         return STAPLER_ERR_AGENT_NO_IDENTITY;
     }
-    if (id->holds > 0) {
-        /* A handshake is sending id->staple: its bytes must not change now. */
-        return STAPLER_ERR_AGENT_BUSY;
+    /* Handshakes still send the bytes of the buffer it would go into: they must not
+     * change now. (Holds only ever drain from the spare buffer.) */
+    ret = stapler_agent_spare(id, &buffer);
+    now = stapler_agent_now_locked(agent, &trusted);
+    stapler_agent_unlock(agent);
+    if (ret != 0) {
+        return ret;
     }
     if (length > STAPLER_RESPONSE_MAX) {
         ret = STAPLER_ERR_CACHE_TOO_LARGE;
         goto rejected;
     }
-    ret = stapler_agent_judge(agent, id, der, length, nonce, nonce_len, &result, &produced_at);
+    ret = stapler_agent_judge(id, der, length, nonce, nonce_len, now, trusted, &result, &produced_at);
     if (ret != 0) {
         goto rejected;
     }
@@ -311,42 +426,63 @@ static int stapler_agent_take(stapler_agent_t *agent, unsigned identity, const u
         ret = STAPLER_ERR_AGENT_STATUS_UNKNOWN; /* keep the last good one */
         goto rejected;
     }
-    /* Never roll back: strictly newer thisUpdate, or the same and a later producedAt. */
-    if (id->staple_len > 0 &&
-        !(result.single.this_update > id->single.this_update ||
-          (result.single.this_update == id->single.this_update && produced_at > id->produced_at))) {
+    /* Never roll back: strictly newer thisUpdate, or the same and a later producedAt.
+     * (Only agent-thread calls change the staple, so it is the one it was above.) */
+    if (!stapler_agent_rule_newer(&result.single, produced_at, id->staple_len > 0 ? &id->single : NULL,
+                                  id->produced_at)) {
         ret = STAPLER_ERR_AGENT_NOT_NEWER;
         goto rejected;
     }
-    stapler_agent_adopt(agent, id, der, length, &result, produced_at);
+    if (der != id->buffer[buffer]) {
+        memmove(id->buffer[buffer], der, length);
+    }
+    stapler_agent_lock(agent);
+    stapler_agent_adopt(agent, id, buffer, length, &result, produced_at);
     id->offers_accepted++;
     id->last_error = 0;
-    stapler_agent_emit(agent, identity,
-                       id->state == STAPLER_IDENTITY_REVOKED ? STAPLER_EVENT_REVOKED : STAPLER_EVENT_RENEWED);
+    event = id->state == STAPLER_IDENTITY_REVOKED ? STAPLER_EVENT_REVOKED : STAPLER_EVENT_RENEWED;
+    stapler_agent_unlock(agent);
+    stapler_agent_emit(agent, identity, event);
     /* Persist. A revoked response too: after a reboot the old good one must not come back. */
     ret = stapler_ring_append(&id->ring, id->staple, id->staple_len, id->fingerprint);
     if (ret != 0) {
+        stapler_agent_lock(agent);
         id->last_error = ret; /* served from RAM; the flash copy is the previous one */
+        stapler_agent_unlock(agent);
         stapler_agent_log(agent, STAPLER_LOG_ERROR, stapler_error_message(ret));
     }
     return 0;
 
 rejected:
+    stapler_agent_lock(agent);
     id->offers_rejected++;
     id->last_error = ret;
+    stapler_agent_unlock(agent);
     return ret;
 }
 
 int stapler_agent_offer(stapler_agent_t *agent, unsigned identity, const unsigned char *der,
                         size_t length)
 {
-    return stapler_agent_take(agent, identity, der, length, NULL, 0);
+    int ret;
+
+    if (agent == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    ret = stapler_agent_writer_enter(agent);
+    if (ret == 0) {
+        ret = stapler_agent_take(agent, identity, der, length, NULL, 0);
+        stapler_agent_writer_exit(agent);
+    }
+    return ret;
 }
 
 void stapler_agent_set_event_handler(stapler_agent_t *agent, stapler_event_fn event, void *context)
 {
+    stapler_agent_lock(agent);
     agent->event = event;
     agent->event_context = context;
+    stapler_agent_unlock(agent);
 }
 
 static int stapler_agent_fetchable(const stapler_identity_t *id)
@@ -355,10 +491,10 @@ static int stapler_agent_fetchable(const stapler_identity_t *id)
            id->state == STAPLER_IDENTITY_REVOKED;
 }
 
-int stapler_agent_poll(stapler_agent_t *agent, unsigned *identity, uint32_t *wait_ms)
+static int stapler_agent_poll_locked(const stapler_agent_t *agent, unsigned *identity, uint32_t *wait_ms)
 {
     const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
-    const int64_t now = stapler_agent_now(agent, NULL);
+    const int64_t now = stapler_agent_now_locked(agent, NULL);
     uint64_t earliest = now_ms + 86400000u;
     unsigned i;
 
@@ -382,8 +518,18 @@ int stapler_agent_poll(stapler_agent_t *agent, unsigned *identity, uint32_t *wai
     return 0;
 }
 
-int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *url, size_t url_size,
-                               unsigned char *request, size_t request_size, size_t *request_len)
+int stapler_agent_poll(stapler_agent_t *agent, unsigned *identity, uint32_t *wait_ms)
+{
+    int due;
+
+    stapler_agent_lock(agent);
+    due = stapler_agent_poll_locked(agent, identity, wait_ms);
+    stapler_agent_unlock(agent);
+    return due;
+}
+
+static int stapler_agent_target(stapler_agent_t *agent, unsigned identity, char *url, size_t url_size,
+                                unsigned char *request, size_t request_size, size_t *request_len)
 {
     stapler_identity_t *id;
     const stapler_identity_credentials_t *cred;
@@ -391,14 +537,22 @@ int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *
     size_t length;
     int ret;
 
-    if (agent == NULL || url == NULL || request == NULL || request_len == NULL ||
-        identity >= agent->identity_count || !stapler_agent_fetchable(&agent->identity[identity])) {
+    if (url == NULL || request == NULL || request_len == NULL || identity >= agent->identity_count) {
         return STAPLER_ERR_AGENT_NO_IDENTITY;
     }
     id = &agent->identity[identity];
+    stapler_agent_lock(agent);
+    ret = stapler_agent_fetchable(id);
+    stapler_agent_unlock(agent);
+    if (!ret) {
+        return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
     cred = &agent->credentials.identity[identity];
-    if (id->refresh.url_index < id->aia_urls) {
-        ret = stapler_cert_ocsp_url(&id->chain, id->refresh.url_index, &aia, &length);
+    /* The provisioned override comes first: it exists because the certificate's responder
+     * moved or is unreachable, so every boot must not begin by waiting out the stale one. */
+    if (cred->url.length == 0 || id->refresh.url_index > 0) {
+        ret = stapler_cert_ocsp_url(&id->chain, id->refresh.url_index - (cred->url.length != 0 ? 1u : 0u),
+                                    &aia, &length);
         if (ret != 0) {
             return ret;
         }
@@ -428,11 +582,30 @@ int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *
             return ret;
         }
     }
+    /* RFC 9919: SHA-256 CertIDs, unless this responder refused them since boot. */
+    id->certid_sent = STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) &&
+                              id->certid_fallback == STAPLER_CERTID_SHA256
+                          ? STAPLER_OCSP_CERTID_SHA256 : STAPLER_OCSP_CERTID_SHA1;
     return stapler_ocsp_request_write(&id->chain, stapler_agent_issuer(id),
-                                      STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256)
-                                          ? STAPLER_OCSP_CERTID_SHA256 : STAPLER_OCSP_CERTID_SHA1,
+                                      (stapler_ocsp_certid_hash_t) id->certid_sent,
                                       id->nonce_len > 0 ? id->nonce : NULL, id->nonce_len,
                                       request, request_size, request_len);
+}
+
+int stapler_agent_fetch_target(stapler_agent_t *agent, unsigned identity, char *url, size_t url_size,
+                               unsigned char *request, size_t request_size, size_t *request_len)
+{
+    int ret;
+
+    if (agent == NULL) {
+        return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
+    ret = stapler_agent_writer_enter(agent);
+    if (ret == 0) {
+        ret = stapler_agent_target(agent, identity, url, url_size, request, request_size, request_len);
+        stapler_agent_writer_exit(agent);
+    }
+    return ret;
 }
 
 stapler_fetch_class_t stapler_agent_fetch_class(int result)
@@ -483,14 +656,59 @@ const char *stapler_agent_fetch_class_name(stapler_fetch_class_t fetch_class)
     return (unsigned) fetch_class < STAPLER_FETCH_CLASSES ? names[fetch_class] : "other";
 }
 
-int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int error,
-                             const unsigned char *der, size_t length, uint32_t retry_after_s)
+/* The responder's answer to our CertID hash (RFC 9919): a SHA-256 request refused with
+ * unauthorized or malformedRequest is asked again at once with SHA-1; SHA-1 answered with a
+ * successful status is kept until reboot. Returns 1 when the fetch is to be repeated now. */
+static int stapler_agent_learn_certid(stapler_agent_t *agent, unsigned identity,
+                                      const unsigned char *der, size_t length)
+{
+    stapler_identity_t *id = &agent->identity[identity];
+    stapler_ocsp_response_t response;
+    int refused;
+
+    if (der == NULL || stapler_ocsp_response_parse(&response, der, length) != 0) {
+        return 0;
+    }
+    refused = response.response_status == STAPLER_OCSP_UNAUTHORIZED ||
+              response.response_status == STAPLER_OCSP_MALFORMED_REQUEST;
+    if (id->certid_sent == STAPLER_OCSP_CERTID_SHA256) {
+        if (refused) {
+            stapler_agent_lock(agent);
+            id->certid_fallback = STAPLER_CERTID_SHA1_TRIAL;
+            stapler_agent_unlock(agent);
+            stapler_agent_log_identity(agent, STAPLER_LOG_WARNING, identity,
+                                       "SHA-256 CertID refused: asking again with SHA-1");
+            return 1;
+        }
+    } else if (id->certid_fallback == STAPLER_CERTID_SHA1_TRIAL) {
+        /* SHA-1 got an answer: kept until reboot. Refused too: the hash was not the reason,
+         * so the next fetch starts from SHA-256 again. tryLater and the like tell nothing. */
+        stapler_agent_lock(agent);
+        if (refused) {
+            id->certid_fallback = STAPLER_CERTID_SHA256;
+        } else if (response.response_status == STAPLER_OCSP_SUCCESSFUL) {
+            id->certid_fallback = STAPLER_CERTID_SHA1;
+        }
+        stapler_agent_unlock(agent);
+    }
+    return 0;
+}
+
+/* stapler_agent_fetch_done() just turned a refused SHA-256 request into a SHA-1 retry. */
+static int stapler_agent_certid_retry(const stapler_identity_t *id, int result)
+{
+    return result == STAPLER_ERR_OCSP_UNSUCCESSFUL && id->certid_sent == STAPLER_OCSP_CERTID_SHA256 &&
+           id->certid_fallback == STAPLER_CERTID_SHA1_TRIAL;
+}
+
+static int stapler_agent_done(stapler_agent_t *agent, unsigned identity, int error,
+                              const unsigned char *der, size_t length, uint32_t retry_after_s)
 {
     stapler_identity_t *id;
-    int ret = error;
+    int ret = error, expiring = 0;
     uint32_t random = 0;
 
-    if (agent == NULL || identity >= agent->identity_count) {
+    if (identity >= agent->identity_count) {
         return STAPLER_ERR_INVALID_ARGUMENT;
     }
     id = &agent->identity[identity];
@@ -498,49 +716,91 @@ int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int erro
         ret = der != NULL ? stapler_agent_take(agent, identity, der, length, id->nonce, id->nonce_len)
                           : STAPLER_ERR_INVALID_ARGUMENT;
     } else {
+        stapler_agent_lock(agent);
         id->last_error = ret;
+        stapler_agent_unlock(agent);
     }
     id->nonce_len = 0;
+    if (error == 0 && (ret == STAPLER_ERR_OCSP_UNSUCCESSFUL || id->certid_fallback == STAPLER_CERTID_SHA1_TRIAL) &&
+        stapler_agent_learn_certid(agent, identity, der, length)) {
+        /* Not counted as a failed fetch: the schedule stays due, so the next step asks the
+         * same URL again at once, with SHA-1. */
+        return ret;
+    }
+    if (ret != 0 && agent->port->entropy != NULL) {
+        (void) agent->port->entropy(agent->port->context, &random, sizeof(random));
+    }
+    stapler_agent_lock(agent);
     id->fetches_by_class[stapler_agent_fetch_class(ret)]++;
-    id->last_attempt = stapler_agent_now(agent, NULL);
+    id->last_attempt = stapler_agent_now_locked(agent, NULL);
     if (ret == 0) {
         id->last_success = id->last_attempt;
         id->fetches_ok++;
         stapler_refresh_succeeded(&id->refresh, agent->port->monotonic_ms(agent->port->context));
+        stapler_agent_unlock(agent);
         return 0;
     }
     id->fetches_failed++;
-    if (agent->port->entropy != NULL) {
-        (void) agent->port->entropy(agent->port->context, &random, sizeof(random));
-    }
-    stapler_refresh_failed(&id->refresh, stapler_agent_now(agent, NULL),
+    stapler_refresh_failed(&id->refresh, stapler_agent_now_locked(agent, NULL),
                            agent->port->monotonic_ms(agent->port->context), retry_after_s, random);
-    stapler_agent_emit(agent, identity, STAPLER_EVENT_FAILED);
     {
         /* The staple's last quarter has begun and fetching does not work: say so, once. */
-        const int64_t now = stapler_agent_now(agent, NULL);
+        const int64_t now = stapler_agent_now_locked(agent, NULL);
         const int64_t window = id->refresh.end - id->refresh.this_update;
         if (id->state == STAPLER_IDENTITY_SERVING && !id->expiring_reported && window > 0 &&
             id->refresh.end - now < window / 4) {
             id->expiring_reported = 1;
-            stapler_agent_emit(agent, identity, STAPLER_EVENT_EXPIRING);
+            expiring = 1;
         }
     }
+    stapler_agent_unlock(agent);
+    stapler_agent_emit(agent, identity, STAPLER_EVENT_FAILED);
+    if (expiring) {
+        stapler_agent_emit(agent, identity, STAPLER_EVENT_EXPIRING);
+    }
     return ret;
+}
+
+int stapler_agent_fetch_done(stapler_agent_t *agent, unsigned identity, int error,
+                             const unsigned char *der, size_t length, uint32_t retry_after_s)
+{
+    int ret;
+
+    if (agent == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    ret = stapler_agent_writer_enter(agent);
+    if (ret == 0) {
+        ret = stapler_agent_done(agent, identity, error, der, length, retry_after_s);
+        stapler_agent_writer_exit(agent);
+    }
+    return ret;
+}
+
+int stapler_agent_rule_fresh(const stapler_ocsp_single_t *single, int64_t now)
+{
+    const int64_t skew = CONFIG_STAPLER_CLOCK_SKEW_S;
+    const int64_t end = single->has_next_update
+                            ? single->next_update + skew
+                            : single->this_update + CONFIG_STAPLER_MAX_AGE_WITHOUT_NEXT_UPDATE_S + skew;
+
+    return now <= end;
+}
+
+int stapler_agent_rule_newer(const stapler_ocsp_single_t *single, int64_t produced_at,
+                             const stapler_ocsp_single_t *held, int64_t held_produced_at)
+{
+    return held == NULL || single->this_update > held->this_update ||
+           (single->this_update == held->this_update && produced_at > held_produced_at);
 }
 
 /* Is the current response still usable at `now`? */
 static int stapler_agent_fresh(const stapler_identity_t *id, int64_t now)
 {
-    const int64_t skew = CONFIG_STAPLER_CLOCK_SKEW_S;
-    const int64_t end = id->single.has_next_update
-                            ? id->single.next_update + skew
-                            : id->single.this_update + CONFIG_STAPLER_MAX_AGE_WITHOUT_NEXT_UPDATE_S + skew;
-
-    return now <= end;
+    return stapler_agent_rule_fresh(&id->single, now);
 }
 
-/* The staple to serve now, if any; counts nothing. */
+/* The staple to serve now, if any; counts nothing. The caller holds the lock. */
 static int stapler_agent_pick(stapler_agent_t *agent, stapler_identity_t *id,
                               const unsigned char **der, size_t *length)
 {
@@ -551,7 +811,7 @@ static int stapler_agent_pick(stapler_agent_t *agent, stapler_identity_t *id,
         id->staple_len == 0) {
         return STAPLER_ERR_AGENT_NO_STAPLE;
     }
-    if (!stapler_agent_fresh(id, stapler_agent_now(agent, NULL))) {
+    if (!stapler_agent_fresh(id, stapler_agent_now_locked(agent, NULL))) {
         /* Never serve an expired staple (Caddy did, after a failed refresh). */
         id->state = STAPLER_IDENTITY_NO_STAPLE;
         return STAPLER_ERR_AGENT_NO_STAPLE;
@@ -561,20 +821,30 @@ static int stapler_agent_pick(stapler_agent_t *agent, stapler_identity_t *id,
     return 0;
 }
 
+static void stapler_agent_count(stapler_identity_t *id, stapler_handshake_outcome_t outcome)
+{
+    id->handshakes_by_outcome[outcome]++;
+    if (outcome == STAPLER_HANDSHAKE_STAPLED) {
+        id->handshakes_stapled++;
+    } else {
+        id->handshakes_unstapled++;
+    }
+}
+
 int stapler_agent_staple(stapler_agent_t *agent, unsigned identity, const unsigned char **der,
                          size_t *length)
 {
-    /* A hold taken and given back at once: the same pick, and the caller uses the bytes now. */
-    int ret = stapler_agent_staple_hold(agent, identity, der, length);
+    /* The same pick as a hold, given back at once: the caller uses the bytes now (one
+     * thread only: with threads, hold and release). */
+    int ret;
 
-    if (ret == STAPLER_ERR_INVALID_ARGUMENT) {
-        return ret;
+    if (agent == NULL || der == NULL || length == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
     }
-    if (ret == 0) {
-        stapler_agent_staple_release(agent, identity);
-    }
-    stapler_agent_handshake_done(agent, identity,
-                                 ret == 0 ? STAPLER_HANDSHAKE_STAPLED : STAPLER_HANDSHAKE_NO_STAPLE);
+    stapler_agent_lock(agent);
+    ret = stapler_agent_pick(agent, &agent->identity[identity], der, length);
+    stapler_agent_count(&agent->identity[identity], ret == 0 ? STAPLER_HANDSHAKE_STAPLED : STAPLER_HANDSHAKE_NO_STAPLE);
+    stapler_agent_unlock(agent);
     return ret;
 }
 
@@ -588,18 +858,34 @@ int stapler_agent_staple_hold(stapler_agent_t *agent, unsigned identity, const u
         return STAPLER_ERR_INVALID_ARGUMENT;
     }
     id = &agent->identity[identity];
+    stapler_agent_lock(agent);
     ret = stapler_agent_pick(agent, id, der, length);
     if (ret == 0) {
         id->holds++;
+        id->buffer_holds[id->current]++;
     }
+    stapler_agent_unlock(agent);
     return ret;
 }
 
-void stapler_agent_staple_release(stapler_agent_t *agent, unsigned identity)
+void stapler_agent_staple_release(stapler_agent_t *agent, unsigned identity, const unsigned char *der)
 {
-    if (agent != NULL && identity < agent->identity_count && agent->identity[identity].holds > 0) {
-        agent->identity[identity].holds--;
+    stapler_identity_t *id;
+    unsigned b;
+
+    if (agent == NULL || identity >= agent->identity_count || der == NULL) {
+        return;
     }
+    id = &agent->identity[identity];
+    stapler_agent_lock(agent);
+    for (b = 0; b < STAPLER_STAPLE_BUFFERS; b++) {
+        if (der == id->buffer[b] && id->buffer_holds[b] > 0) {
+            id->buffer_holds[b]--;
+            id->holds--;
+            break;
+        }
+    }
+    stapler_agent_unlock(agent);
 }
 
 const char *stapler_agent_state_name(int state)
@@ -626,12 +912,9 @@ void stapler_agent_handshake_done(stapler_agent_t *agent, unsigned identity,
         return;
     }
     id = &agent->identity[identity];
-    id->handshakes_by_outcome[outcome]++;
-    if (outcome == STAPLER_HANDSHAKE_STAPLED) {
-        id->handshakes_stapled++;
-    } else {
-        id->handshakes_unstapled++;
-    }
+    stapler_agent_lock(agent);
+    stapler_agent_count(id, outcome);
+    stapler_agent_unlock(agent);
 }
 
 int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_identity_status_t *status)
@@ -645,9 +928,10 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     }
     id = &agent->identity[identity];
     memset(status, 0, sizeof(*status));
+    stapler_agent_lock(agent);
     status->serving = stapler_agent_pick(agent, &agent->identity[identity], &der, &length) == 0;
     status->state = id->state;
-    status->now = stapler_agent_now(agent, &status->time_trusted);
+    status->now = stapler_agent_now_locked(agent, &status->time_trusted);
     status->last_error = id->last_error;
     status->consecutive_failures = id->refresh.failures;
     status->fetches_ok = id->fetches_ok;
@@ -661,6 +945,10 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
            sizeof(status->handshakes_by_outcome));
     status->must_staple = id->must_staple;
     status->last_http_status = id->last_http_status;
+    status->last_fetch_post = id->last_fetch_post;
+    status->last_get_refused = id->last_get_refused;
+    status->certid_sha1 = !STAPLER_IS_ENABLED(CONFIG_STAPLER_OCSP_CERTID_SHA256) ||
+                          id->certid_fallback != STAPLER_CERTID_SHA256;
     status->fetching = agent->fetching && agent->fetch_identity == identity;
     if (stapler_agent_fetchable(id)) {
         const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
@@ -677,6 +965,7 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
             status->remaining = id->single.next_update - status->now;
         }
     }
+    stapler_agent_unlock(agent);
     return 0;
 }
 
@@ -690,11 +979,45 @@ int stapler_agent_set_proxy(stapler_agent_t *agent, const char *proxy)
     if (len >= sizeof(agent->proxy)) {
         return STAPLER_ERR_BUFFER_TOO_SMALL;
     }
+    if (agent->port != NULL && stapler_agent_writer_enter(agent) != 0) {
+        return STAPLER_ERR_AGENT_BUSY;
+    }
     if (len > 0) {
         memcpy(agent->proxy, proxy, len);
     }
     agent->proxy[len] = '\0';
+    if (agent->port != NULL) {
+        stapler_agent_writer_exit(agent);
+    }
     return 0;
+}
+
+/* Bit of the identity's current URL in post_urls (0 past the 32nd URL: not remembered). */
+static uint32_t stapler_agent_url_bit(const stapler_identity_t *id)
+{
+    return id->refresh.url_index < 32u ? (uint32_t) 1u << id->refresh.url_index : 0u;
+}
+
+/* Ask the current URL by POST from the start: it refused GET before (since boot). */
+static int stapler_agent_post_only(const stapler_identity_t *id)
+{
+    return (id->post_urls & stapler_agent_url_bit(id)) != 0;
+}
+
+/* What the ended exchange says about the responder. A GET refused and a POST answered (200)
+ * in the same fetch: this responder wants POST, so later fetches skip the GET. Called
+ * before stapler_agent_fetch_done(), which may move on to the next URL. */
+static void stapler_agent_learn_method(stapler_agent_t *agent, stapler_identity_t *id,
+                                       const stapler_http_exchange_t *ex)
+{
+    stapler_agent_lock(agent);
+    id->last_http_status = ex->response.status;
+    id->last_fetch_post = ex->is_post;
+    id->last_get_refused = ex->get_refused;
+    stapler_agent_unlock(agent);
+    if (ex->get_refused && ex->is_post && ex->response.status == 200) {
+        id->post_urls |= stapler_agent_url_bit(id);
+    }
 }
 
 static void stapler_agent_log_fetch(stapler_agent_t *agent, unsigned identity, int result)
@@ -721,16 +1044,20 @@ static void stapler_agent_log_fetch(stapler_agent_t *agent, unsigned identity, i
     stapler_agent_log(agent, result == 0 ? STAPLER_LOG_INFO : STAPLER_LOG_WARNING, line);
 }
 
-int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
+static void stapler_agent_set_fetching(stapler_agent_t *agent, int fetching, unsigned identity)
 {
-    const stapler_port_transport_t *t;
+    stapler_agent_lock(agent);
+    agent->fetching = fetching;
+    agent->fetch_identity = identity;
+    stapler_agent_unlock(agent);
+}
+
+static int stapler_agent_run(stapler_agent_t *agent, uint32_t *wait_ms)
+{
+    const stapler_port_transport_t *t = &agent->port->transport;
     uint32_t wait = 86400000u;
     int finished = 0;
 
-    if (agent == NULL || agent->port == NULL) {
-        return STAPLER_ERR_INVALID_ARGUMENT;
-    }
-    t = &agent->port->transport;
     if (t->connect == NULL || t->status == NULL || t->send == NULL || t->recv == NULL || t->close == NULL) {
         unsigned identity;
 
@@ -751,22 +1078,23 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
         int ret;
 
         if (stapler_agent_poll(agent, &identity, &wait) == 1) {
-            ret = stapler_agent_fetch_target(agent, identity, url, sizeof(url), request, sizeof(request),
-                                             &request_len);
+            ret = stapler_agent_target(agent, identity, url, sizeof(url), request, sizeof(request),
+                                       &request_len);
             if (ret == 0) {
-                ret = stapler_http_exchange_start(&agent->exchange, agent->port, url, agent->proxy,
-                                                  request, request_len);
+                ret = stapler_http_exchange_start_with(&agent->exchange, agent->port, url, agent->proxy,
+                                                       request, request_len, 0, 0, 0,
+                                                       stapler_agent_post_only(&agent->identity[identity])
+                                                           ? STAPLER_HTTP_POST : 0u);
             }
             if (ret != 0) {
                 /* Could not even start (URL too long, no entropy): a failed fetch. */
-                agent->fetch_identity = identity;
-                agent->fetch_result = stapler_agent_fetch_done(agent, identity, ret, NULL, 0, 0);
+                stapler_agent_set_fetching(agent, 0, identity);
+                agent->fetch_result = stapler_agent_done(agent, identity, ret, NULL, 0, 0);
                 stapler_agent_log_fetch(agent, identity, agent->fetch_result);
                 finished = 1;
                 (void) stapler_agent_poll(agent, &identity, &wait);
             } else {
-                agent->fetching = 1;
-                agent->fetch_identity = identity;
+                stapler_agent_set_fetching(agent, 1, identity);
             }
         }
     }
@@ -775,11 +1103,17 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
         const unsigned identity = agent->fetch_identity;
 
         if (agent->fetch_parked || stapler_http_exchange_step(ex, &wait) == 1) {
+            stapler_identity_t *id = &agent->identity[identity];
+            unsigned buffer;
             int ret;
 
-            if (agent->identity[identity].holds > 0) {
-                /* A handshake is sending the current staple: the response waits in the
-                 * exchange's buffer until it is over (handshakes take milliseconds). */
+            stapler_agent_lock(agent);
+            ret = ex->result == 0 ? stapler_agent_spare(id, &buffer) : 0;
+            stapler_agent_unlock(agent);
+            if (ret != 0) {
+                /* Handshakes still send the staple before the current one, in the buffer
+                 * this response goes into: it waits in the exchange's buffer until they
+                 * are over (handshakes take milliseconds; new ones take the current one). */
                 agent->fetch_parked = 1;
                 if (wait_ms != NULL) {
                     *wait_ms = 10u;
@@ -788,15 +1122,25 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
             }
             agent->fetch_parked = 0;
 
-            agent->identity[identity].last_http_status = ex->response.status;
-            ret = stapler_agent_fetch_done(agent, identity, ex->result,
-                                           ex->result == 0 ? ex->response.body : NULL,
-                                           ex->result == 0 ? ex->response.body_len : 0,
-                                           ex->response.retry_after_s);
+            stapler_agent_learn_method(agent, id, ex);
+            ret = stapler_agent_done(agent, identity, ex->result,
+                                     ex->result == 0 ? ex->response.body : NULL,
+                                     ex->result == 0 ? ex->response.body_len : 0,
+                                     ex->response.retry_after_s);
+            if (stapler_agent_certid_retry(id, ret)) {
+                /* RFC 9919: the SHA-256 CertID was refused. The same fetch asks again with
+                 * SHA-1 on the next step (it is still due): nothing has ended yet. */
+                stapler_http_exchange_abort(ex);
+                stapler_agent_set_fetching(agent, 0, identity);
+                if (wait_ms != NULL) {
+                    *wait_ms = 0;
+                }
+                return 0;
+            }
             stapler_agent_log_fetch(agent, identity, ret);
             agent->fetch_result = ret;
             stapler_http_exchange_abort(ex);
-            agent->fetching = 0;
+            stapler_agent_set_fetching(agent, 0, identity);
             finished = 1;
             {
                 unsigned next;
@@ -814,4 +1158,23 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
         *wait_ms = wait;
     }
     return finished;
+}
+
+int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
+{
+    int ret;
+
+    if (agent == NULL || agent->port == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    ret = stapler_agent_writer_enter(agent);
+    if (ret != 0) {
+        if (wait_ms != NULL) {
+            *wait_ms = 10u;
+        }
+        return ret;
+    }
+    ret = stapler_agent_run(agent, wait_ms);
+    stapler_agent_writer_exit(agent);
+    return ret;
 }

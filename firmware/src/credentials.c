@@ -81,6 +81,14 @@ int stapler_credentials_encode(const stapler_credential_input_t *identities, uns
     for (i = 0; i < count; i++) {
         const stapler_credential_input_t *id = &identities[i];
 
+        if (id->url != NULL) {
+            /* docs/SPEC.md: ASCII (the reader refuses anything else). */
+            for (c = 0; id->url[c] != '\0'; c++) {
+                if ((unsigned char) id->url[c] > 0x7F) {
+                    return STAPLER_ERR_INVALID_ARGUMENT;
+                }
+            }
+        }
         if (id->chain_length == 0 || id->chain_length > STAPLER_CHAIN_MAX || id->issuer == NULL ||
             id->issuer_len == 0 || (id->key != NULL && id->has_key_handle) ||
             (id->url != NULL && (strlen(id->url) == 0 || strlen(id->url) > STAPLER_URL_MAX)) ||
@@ -180,7 +188,7 @@ int stapler_credentials_read(stapler_credentials_t *credentials, const stapler_p
         unsigned char entry[STAPLER_CRED_ENTRY_HEADER];
         stapler_identity_credentials_t *id;
         stapler_flash_span_t span;
-        uint32_t length;
+        uint32_t length, available;
 
         if (STAPLER_CRED_HEADER + total - at < STAPLER_CRED_ENTRY_HEADER) {
             return STAPLER_ERR_CRED_CORRUPT;
@@ -190,8 +198,11 @@ int stapler_credentials_read(stapler_credentials_t *credentials, const stapler_p
             return ret;
         }
         length = stapler_get32(entry + 4);
-        if (entry[1] >= count || length == 0 ||
-            stapler_pad4(length) > STAPLER_CRED_HEADER + total - at - STAPLER_CRED_ENTRY_HEADER) {
+        /* The length is checked before it is padded: padding 0xFFFFFFFD..0xFFFFFFFF wraps to
+         * 0, which let an entry claim 4 GiB and take no room (tests/fuzz/fuzz_credentials
+         * checks that every item lies inside the entries). */
+        available = STAPLER_CRED_HEADER + total - at - STAPLER_CRED_ENTRY_HEADER;
+        if (entry[1] >= count || length == 0 || length > available || stapler_pad4(length) > available) {
             return STAPLER_ERR_CRED_CORRUPT;
         }
         id = &credentials->identity[entry[1]];
@@ -233,6 +244,20 @@ int stapler_credentials_read(stapler_credentials_t *credentials, const stapler_p
             case STAPLER_CRED_URL:
                 if (id->url.length != 0 || length > STAPLER_URL_MAX) {
                     return STAPLER_ERR_CRED_CORRUPT;
+                }
+                /* docs/SPEC.md: ASCII without NUL (the agent hands it on as a C string). */
+                for (done = 0; done < length; done += sizeof(chunk)) {
+                    const uint32_t n = length - done < sizeof(chunk) ? length - done : (uint32_t) sizeof(chunk);
+
+                    ret = flash->read(context, span.offset + done, chunk, n);
+                    if (ret != 0) {
+                        return ret;
+                    }
+                    for (i = 0; i < n; i++) {
+                        if (chunk[i] == 0 || chunk[i] > 0x7F) {
+                            return STAPLER_ERR_CRED_CORRUPT;
+                        }
+                    }
                 }
                 id->url = span;
                 break;

@@ -69,12 +69,17 @@ STAPLER_ERROR(STAPLER_ERR_OCSP_NOT_YET_VALID, "not_yet_valid",
 STAPLER_ERROR(STAPLER_ERR_OCSP_EXPIRED, "expired",
     "the OCSP response is past its nextUpdate: fetch a fresh one; if fresh ones also fail "
     "this way, the device clock is probably ahead")
+STAPLER_ERROR(STAPLER_ERR_OCSP_NONCE_IGNORED, "nonce_ignored",
+    "the responder ignored the nonce Stapler sent (its response carries none): it serves "
+    "pre-produced responses (RFC 9919), so turn CONFIG_STAPLER_OCSP_NONCE off for it")
 STAPLER_ERROR(STAPLER_ERR_CERT_NO_OCSP_URL, "no_ocsp_url",
     "the certificate names no OCSP responder (no id-ad-ocsp URL in its Authority Information "
     "Access): configure a responder URL override for it")
 STAPLER_ERROR(STAPLER_ERR_CERT_MALFORMED_EXTENSION, "malformed_extension",
     "the certificate's Authority Information Access or TLS Feature extension is malformed: "
     "the certificate must be reissued")
+STAPLER_ERROR(STAPLER_ERR_CERT_MALFORMED, "malformed_certificate",
+    "the certificate is not well-formed DER X.509 (RFC 5280 4.1): provision a correct copy")
 
 /* Staple cache and credential store */
 STAPLER_ERROR(STAPLER_ERR_CACHE_EMPTY, "cache_empty",
@@ -175,7 +180,8 @@ STAPLER_ERROR(STAPLER_ERR_HTTP_TRANSFER_CODING, "unsupported_transfer_coding",
 /* TLS stapling */
 STAPLER_ERROR(STAPLER_ERR_TLS_MUST_STAPLE, "must_staple_without_staple",
     "our certificate is must-staple (RFC 7633) and no valid staple is cached, so every peer "
-    "would reject it: the handshake was refused here; the agent keeps fetching (see status)")
+    "would reject it: it was not presented (as a server, the ClientHello got alert "
+    "handshake_failure); the agent keeps fetching (see status and the log)")
 STAPLER_ERROR(STAPLER_ERR_TLS_PEER_NO_STAPLE, "peer_no_staple",
     "the peer sent no OCSP staple although its certificate is must-staple (or staples are "
     "required): the handshake was aborted with alert 113; the peer must staple")

@@ -183,9 +183,10 @@ static void stapler_http_put_uint(stapler_http_writer_t *w, uint32_t value)
 }
 
 int stapler_http_request_write(const char *url, const unsigned char *ocsp_request,
-                               size_t ocsp_request_len, int via_proxy, char *out, size_t out_size,
+                               size_t ocsp_request_len, unsigned flags, char *out, size_t out_size,
                                size_t *out_len, int *is_post)
 {
+    const int via_proxy = (flags & STAPLER_HTTP_VIA_PROXY) != 0;
     stapler_http_url_t parsed;
     stapler_http_writer_t w = { out, out_size, 0, 0 };
     char get_url[STAPLER_HTTP_GET_MAX + 1];
@@ -202,8 +203,16 @@ int stapler_http_request_write(const char *url, const unsigned char *ocsp_reques
         return ret;
     }
     path = url + parsed.path_offset;
-    /* GET needs the request appended to a path; a URL with a query takes POST. */
-    if (strchr(path, '?') == NULL &&
+    /* GET needs the request appended to a path; a URL with a query takes POST, and so does
+     * a responder that refused GET. A redirected GET's Location is the request URI itself. */
+    if ((flags & (STAPLER_HTTP_POST | STAPLER_HTTP_GET_AS_IS)) == STAPLER_HTTP_GET_AS_IS) {
+        fits = 1;
+        stapler_http_puts(&w, "GET ");
+        if (via_proxy) {
+            stapler_http_put(&w, url, parsed.path_offset);
+        }
+        stapler_http_puts(&w, *path == '\0' ? "/" : path);
+    } else if ((flags & STAPLER_HTTP_POST) == 0 && strchr(path, '?') == NULL &&
         stapler_ocsp_request_get_url(url, ocsp_request, ocsp_request_len, get_url, sizeof(get_url),
                                      &get_len, &fits) == 0 &&
         fits) {
@@ -684,8 +693,10 @@ static int stapler_http_begin(stapler_http_exchange_t *ex, uint64_t now_ms)
         return ret;
     }
     ret = stapler_http_request_write(ex->url, ex->ocsp_request, ex->ocsp_request_len,
-                                     ex->proxy[0] != '\0', ex->request, sizeof(ex->request),
-                                     &ex->request_len, &ex->is_post);
+                                     (ex->proxy[0] != '\0' ? STAPLER_HTTP_VIA_PROXY : 0u) |
+                                         (ex->post_only || ex->get_refused ? STAPLER_HTTP_POST : 0u) |
+                                         (ex->get_as_is ? STAPLER_HTTP_GET_AS_IS : 0u),
+                                     ex->request, sizeof(ex->request), &ex->request_len, &ex->is_post);
     if (ret != 0) {
         return ret;
     }
@@ -722,14 +733,14 @@ int stapler_http_exchange_start(stapler_http_exchange_t *ex, const stapler_port_
                                 const char *url, const char *proxy,
                                 const unsigned char *ocsp_request, size_t ocsp_request_len)
 {
-    return stapler_http_exchange_start_with(ex, port, url, proxy, ocsp_request, ocsp_request_len, 0, 0, 0);
+    return stapler_http_exchange_start_with(ex, port, url, proxy, ocsp_request, ocsp_request_len, 0, 0, 0, 0);
 }
 
 int stapler_http_exchange_start_with(stapler_http_exchange_t *ex, const stapler_port_t *port,
                                      const char *url, const char *proxy,
                                      const unsigned char *ocsp_request, size_t ocsp_request_len,
                                      uint32_t connect_timeout_ms, uint32_t idle_timeout_ms,
-                                     uint32_t total_timeout_ms)
+                                     uint32_t total_timeout_ms, unsigned flags)
 {
     size_t url_len, proxy_len;
     int ret;
@@ -748,6 +759,10 @@ int stapler_http_exchange_start_with(stapler_http_exchange_t *ex, const stapler_
     ex->idle_timeout_ms = idle_timeout_ms != 0 ? idle_timeout_ms : CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS;
     ex->total_timeout_ms = total_timeout_ms != 0 ? total_timeout_ms : CONFIG_STAPLER_HTTP_TOTAL_TIMEOUT_MS;
     ex->result = 0;
+    ex->post_only = (flags & STAPLER_HTTP_POST) != 0;
+    ex->get_refused = 0;
+    ex->get_status = 0;
+    ex->get_as_is = 0;
     ex->started_ms = port->monotonic_ms(port->context);
     memcpy(ex->ocsp_request, ocsp_request, ocsp_request_len);
     ex->ocsp_request_len = ocsp_request_len;
@@ -770,12 +785,25 @@ int stapler_http_exchange_start_with(stapler_http_exchange_t *ex, const stapler_
     return 0;
 }
 
+/* The next request of the same exchange (a redirect, or POST after a refused GET), on a new
+ * connection; a failure to start it ends the exchange. */
+static void stapler_http_restart(stapler_http_exchange_t *ex, uint64_t now_ms)
+{
+    int ret;
+
+    ex->port->transport.close(ex->port->context, ex->connection);
+    ex->connection = -1;
+    ret = stapler_http_begin(ex, now_ms);
+    if (ret != 0) {
+        stapler_http_finish(ex, ret);
+    }
+}
+
 /* Follow a redirect if allowed: 1 when a new connection is under way. */
 static int stapler_http_redirect(stapler_http_exchange_t *ex, uint64_t now_ms)
 {
     const char *location = ex->response.location;
     size_t len = strlen(location);
-    int ret;
 
     if (ex->redirects >= ex->max_redirects || len == 0) {
         return 0;
@@ -797,12 +825,29 @@ static int stapler_http_redirect(stapler_http_exchange_t *ex, uint64_t now_ms)
         memcpy(ex->url, location, len + 1);
     }
     ex->redirects++;
-    ex->port->transport.close(ex->port->context, ex->connection);
-    ex->connection = -1;
-    ret = stapler_http_begin(ex, now_ms);
-    if (ret != 0) {
-        stapler_http_finish(ex, ret);
+    /* RFC 9110 10.2.2: the Location is the new URI of the resource asked for, so a GET's
+     * Location already carries the request (appending it again would ask for another
+     * resource); a POST goes to the Location with its body. */
+    ex->get_as_is = !ex->is_post;
+    stapler_http_restart(ex, now_ms);
+    return 1;
+}
+
+/* A GET refused, and worth asking again by POST: 1 when the POST is under way (or failed at
+ * once, then the exchange is DONE). Some responders refuse GET outright (Debian's cfssl
+ * answers 400, or 301 when the request's base64 holds "//", which Go's router collapses).
+ * 429 is a rate limit, not a refusal of the method. After a followed redirect the URL is
+ * the responder's Location, which may hold the GET form: no POST to that. */
+static int stapler_http_post_after_get(stapler_http_exchange_t *ex, int result, uint64_t now_ms)
+{
+    if (ex->is_post || ex->get_refused || ex->redirects > 0 ||
+        !((result == STAPLER_ERR_HTTP_CLIENT_ERROR && ex->response.status != 429) ||
+          result == STAPLER_ERR_HTTP_REDIRECT)) {
+        return 0;
     }
+    ex->get_refused = 1;
+    ex->get_status = ex->response.status;
+    stapler_http_restart(ex, now_ms);
     return 1;
 }
 
@@ -887,6 +932,8 @@ int stapler_http_exchange_step(stapler_http_exchange_t *ex, uint32_t *wait_ms)
             if (ret == 1) {
                 stapler_http_finish(ex, 0);
             } else if (ret == STAPLER_ERR_HTTP_REDIRECT && stapler_http_redirect(ex, now_ms)) {
+                continue;
+            } else if (ret < 0 && stapler_http_post_after_get(ex, ret, now_ms)) {
                 continue;
             } else if (ret < 0) {
                 stapler_http_finish(ex, ret);

@@ -1,5 +1,5 @@
 /*
- * OCSP codec (RFC 6960, RFC 5019, RFC 8954 nonces): see stapler/ocsp.h.
+ * OCSP codec (RFC 6960, RFC 9919 (was RFC 5019), RFC 9654 nonces): see stapler/ocsp.h.
  *
  * DER is read and written with Mbed TLS's asn1parse/asn1write; this file adds only what DER
  * strictness needs on top (shortest-form lengths, exact nesting, no trailing bytes).
@@ -12,20 +12,104 @@
 #include "mbedtls/asn1write.h"
 #include "mbedtls/base64.h"
 #include "mbedtls/md.h"
-#include "mbedtls/oid.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/platform.h"
-#include "mbedtls/rsa.h"
 #include "mbedtls/x509.h"
 
+#include "stapler/cert.h"
 #include "stapler/config.h"
 #include "stapler/error.h"
+
+#include "crypto.h"
 
 /* id-pkix-ocsp-basic 1.3.6.1.5.5.7.48.1.1 and id-pkix-ocsp-nonce 1.3.6.1.5.5.7.48.1.2 */
 static const unsigned char stapler_oid_ocsp_basic[] = { 0x2B, 0x06, 0x01, 0x05, 0x05,
                                                        0x07, 0x30, 0x01, 0x01 };
 static const unsigned char stapler_oid_ocsp_nonce[] = { 0x2B, 0x06, 0x01, 0x05, 0x05,
                                                        0x07, 0x30, 0x01, 0x02 };
+/* id-kp-OCSPSigning 1.3.6.1.5.5.7.3.9 (RFC 6960 4.2.2.2) */
+static const unsigned char stapler_oid_ocsp_signing[] = { 0x2B, 0x06, 0x01, 0x05, 0x05,
+                                                         0x07, 0x03, 0x09 };
+/* id-mgf1 1.2.840.113549.1.1.8 (RFC 4055) */
+static const unsigned char stapler_oid_mgf1[] = { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
+                                                 0x01, 0x01, 0x08 };
+
+/* The algorithm OIDs Stapler knows, compared as DER content bytes: Mbed TLS 4 no longer
+ * offers its OID tables (mbedtls_oid_get_*), and these few are all OCSP needs. */
+typedef struct {
+    unsigned char oid[9];
+    unsigned char len;
+    mbedtls_md_type_t md;
+    stapler_crypto_sig_t sig; /* STAPLER_CRYPTO_SIG_NONE for a hash algorithm */
+} stapler_alg_oid_t;
+
+#define STAPLER_OID_PKCS1(n) { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, (n) }, 9
+#define STAPLER_OID_NIST_HASH(n) { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, (n) }, 9
+#define STAPLER_OID_ECDSA_SHA2(n) { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, (n) }, 8
+
+static const stapler_alg_oid_t stapler_alg_oids[] = {
+    /* Hashes: id-sha1 1.3.14.3.2.26 (RFC 3279), id-sha224..512 2.16.840.1.101.3.4.2.x */
+    { { 0x2B, 0x0E, 0x03, 0x02, 0x1A }, 5, MBEDTLS_MD_SHA1, STAPLER_CRYPTO_SIG_NONE },
+    { STAPLER_OID_NIST_HASH(4), MBEDTLS_MD_SHA224, STAPLER_CRYPTO_SIG_NONE },
+    { STAPLER_OID_NIST_HASH(1), MBEDTLS_MD_SHA256, STAPLER_CRYPTO_SIG_NONE },
+    { STAPLER_OID_NIST_HASH(2), MBEDTLS_MD_SHA384, STAPLER_CRYPTO_SIG_NONE },
+    { STAPLER_OID_NIST_HASH(3), MBEDTLS_MD_SHA512, STAPLER_CRYPTO_SIG_NONE },
+    /* shaNWithRSAEncryption 1.2.840.113549.1.1.x (RFC 3279, RFC 4055) */
+    { STAPLER_OID_PKCS1(5), MBEDTLS_MD_SHA1, STAPLER_CRYPTO_SIG_RSA_PKCS1V15 },
+    { STAPLER_OID_PKCS1(14), MBEDTLS_MD_SHA224, STAPLER_CRYPTO_SIG_RSA_PKCS1V15 },
+    { STAPLER_OID_PKCS1(11), MBEDTLS_MD_SHA256, STAPLER_CRYPTO_SIG_RSA_PKCS1V15 },
+    { STAPLER_OID_PKCS1(12), MBEDTLS_MD_SHA384, STAPLER_CRYPTO_SIG_RSA_PKCS1V15 },
+    { STAPLER_OID_PKCS1(13), MBEDTLS_MD_SHA512, STAPLER_CRYPTO_SIG_RSA_PKCS1V15 },
+    /* sha-1WithRSAEncryption 1.3.14.3.2.29 (OIW; Mbed TLS 3.6 accepted it too) */
+    { { 0x2B, 0x0E, 0x03, 0x02, 0x1D }, 5, MBEDTLS_MD_SHA1, STAPLER_CRYPTO_SIG_RSA_PKCS1V15 },
+    /* id-RSASSA-PSS 1.2.840.113549.1.1.10: the hash is in the parameters */
+    { STAPLER_OID_PKCS1(10), MBEDTLS_MD_NONE, STAPLER_CRYPTO_SIG_RSA_PSS },
+    /* ecdsa-with-SHA1 1.2.840.10045.4.1, ecdsa-with-SHA224..512 1.2.840.10045.4.3.x */
+    { { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x01 }, 7, MBEDTLS_MD_SHA1, STAPLER_CRYPTO_SIG_ECDSA },
+    { STAPLER_OID_ECDSA_SHA2(1), MBEDTLS_MD_SHA224, STAPLER_CRYPTO_SIG_ECDSA },
+    { STAPLER_OID_ECDSA_SHA2(2), MBEDTLS_MD_SHA256, STAPLER_CRYPTO_SIG_ECDSA },
+    { STAPLER_OID_ECDSA_SHA2(3), MBEDTLS_MD_SHA384, STAPLER_CRYPTO_SIG_ECDSA },
+    { STAPLER_OID_ECDSA_SHA2(4), MBEDTLS_MD_SHA512, STAPLER_CRYPTO_SIG_ECDSA },
+};
+
+/* The entry for an OID, hashes (want_sig 0) or signature algorithms (want_sig 1); NULL if
+ * unknown. */
+static const stapler_alg_oid_t *stapler_alg_oid_find(const unsigned char *oid, size_t len,
+                                                     int want_sig)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(stapler_alg_oids) / sizeof(stapler_alg_oids[0]); i++) {
+        const stapler_alg_oid_t *a = &stapler_alg_oids[i];
+
+        if ((a->sig != STAPLER_CRYPTO_SIG_NONE) == (want_sig != 0) && a->len == len &&
+            memcmp(a->oid, oid, len) == 0) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+/* The hash algorithm's own entry (its OID for a CertID), NULL if none. */
+static const stapler_alg_oid_t *stapler_hash_entry(mbedtls_md_type_t md)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(stapler_alg_oids) / sizeof(stapler_alg_oids[0]); i++) {
+        if (stapler_alg_oids[i].sig == STAPLER_CRYPTO_SIG_NONE && stapler_alg_oids[i].md == md) {
+            return &stapler_alg_oids[i];
+        }
+    }
+    return NULL;
+}
+
+/* The hash algorithm an OID names, MBEDTLS_MD_NONE if none Stapler knows. */
+static mbedtls_md_type_t stapler_hash_oid(const unsigned char *oid, size_t len)
+{
+    const stapler_alg_oid_t *a = stapler_alg_oid_find(oid, len, 0);
+
+    return a != NULL ? a->md : MBEDTLS_MD_NONE;
+}
 
 #define STAPLER_SHA1_LEN 20
 
@@ -78,12 +162,6 @@ static int stapler_der_time(unsigned char **p, const unsigned char *end, int64_t
     ret = stapler_ocsp_time_parse(*p, len, seconds);
     *p += len;
     return ret;
-}
-
-/* mbedtls_pk_verify_ext() takes a non-const context; verification does not modify it. */
-static mbedtls_pk_context *stapler_pk(const mbedtls_pk_context *pk)
-{
-    return (mbedtls_pk_context *) (uintptr_t) pk;
 }
 
 /* ---- Time ---------------------------------------------------------------------------- */
@@ -176,14 +254,18 @@ int64_t stapler_ocsp_x509_time(const mbedtls_x509_time *t)
 
 /* ---- Hashing helpers --------------------------------------------------------------- */
 
-/* The subjectPublicKey BIT STRING contents of a certificate (what key hashes cover:
- * RFC 6960 4.1.1 issuerKeyHash, 4.2.1 KeyHash). */
-static int stapler_public_key_bits(const mbedtls_x509_crt *crt, const unsigned char **bits,
-                                   size_t *bits_len)
+/* The subjectPublicKey BIT STRING contents of a SubjectPublicKeyInfo (what key hashes
+ * cover: RFC 6960 4.1.1 issuerKeyHash, 4.2.1 KeyHash). */
+static int stapler_public_key_bits(const unsigned char *spki, size_t spki_len,
+                                   const unsigned char **bits, size_t *bits_len)
 {
-    unsigned char *p = crt->pk_raw.p;
-    const unsigned char *end = crt->pk_raw.p + crt->pk_raw.len;
+    unsigned char *p = stapler_cursor(spki);
+    const unsigned char *end = spki + spki_len;
     size_t len;
+
+    if (spki == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
 
     if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
         mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
@@ -198,16 +280,11 @@ static int stapler_public_key_bits(const mbedtls_x509_crt *crt, const unsigned c
     return 0;
 }
 
+/* Digests are MBEDTLS_MD_MAX_SIZE buffers throughout. */
 static int stapler_hash(mbedtls_md_type_t md, const unsigned char *data, size_t len,
                         unsigned char *out, size_t *out_len)
 {
-    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(md);
-
-    if (info == NULL) {
-        return STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
-    }
-    *out_len = mbedtls_md_get_size(info);
-    return mbedtls_md(info, data, len, out) == 0 ? 0 : STAPLER_ERR_INTERNAL;
+    return stapler_crypto_hash(md, data, len, out, MBEDTLS_MD_MAX_SIZE, out_len);
 }
 
 /* ---- Request --------------------------------------------------------------------- */
@@ -251,8 +328,8 @@ static int stapler_write_certid(unsigned char **p, unsigned char *start,
                                                                      : MBEDTLS_MD_SHA1;
     unsigned char digest[MBEDTLS_MD_MAX_SIZE];
     const unsigned char *key_bits;
-    const char *oid;
-    size_t digest_len, key_len, oid_len, len = 0;
+    const stapler_alg_oid_t *alg = stapler_hash_entry(md);
+    size_t digest_len, key_len, len = 0;
     int ret;
 
     /* serialNumber: the certificate's INTEGER contents, copied as encoded. */
@@ -265,7 +342,7 @@ static int stapler_write_certid(unsigned char **p, unsigned char *start,
     STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, cert->serial.len, MBEDTLS_ASN1_INTEGER));
 
     /* issuerKeyHash, issuerNameHash */
-    ret = stapler_public_key_bits(issuer, &key_bits, &key_len);
+    ret = stapler_public_key_bits(issuer->pk_raw.p, issuer->pk_raw.len, &key_bits, &key_len);
     if (ret != 0) {
         return MBEDTLS_ERR_ASN1_INVALID_DATA;
     }
@@ -273,16 +350,19 @@ static int stapler_write_certid(unsigned char **p, unsigned char *start,
         return MBEDTLS_ERR_ASN1_INVALID_DATA;
     }
     STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_octet_string(p, start, digest, digest_len));
-    if (stapler_hash(md, issuer->subject_raw.p, issuer->subject_raw.len, digest, &digest_len) != 0) {
+    /* RFC 6960 4.1.1: the issuer's name as encoded in the certificate being checked, which
+     * need not be the bytes of the issuer certificate's own subject. */
+    if (stapler_hash(md, cert->issuer_raw.p, cert->issuer_raw.len, digest, &digest_len) != 0) {
         return MBEDTLS_ERR_ASN1_INVALID_DATA;
     }
     STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_octet_string(p, start, digest, digest_len));
 
     /* hashAlgorithm, with NULL parameters as OpenSSL and most clients send it. */
-    if (mbedtls_oid_get_oid_by_md(md, &oid, &oid_len) != 0) {
+    if (alg == NULL) {
         return MBEDTLS_ERR_ASN1_INVALID_DATA;
     }
-    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_algorithm_identifier(p, start, oid, oid_len, 0));
+    STAPLER_ASN1_CHK_ADD(len, mbedtls_asn1_write_algorithm_identifier(p, start, (const char *) alg->oid,
+                                                                      alg->len, 0));
 
     STAPLER_ASN1_CHK_ADD(len, stapler_der_write_header(p, start, len,
                                                        MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
@@ -649,13 +729,15 @@ int stapler_ocsp_response_parse(stapler_ocsp_response_t *response, const unsigne
 /* CertID hashes of our issuer under one hash algorithm, computed once per algorithm. */
 typedef struct {
     mbedtls_md_type_t md;
-    unsigned char name_hash[MBEDTLS_MD_MAX_SIZE];
+    unsigned char name_hash[MBEDTLS_MD_MAX_SIZE];     /* of the certificate's issuer field */
+    unsigned char subject_hash[MBEDTLS_MD_MAX_SIZE];  /* of the issuer's subject, if encoded otherwise */
     unsigned char key_hash[MBEDTLS_MD_MAX_SIZE];
     size_t hash_len;
+    int has_subject_hash;
 } stapler_issuer_hashes_t;
 
 static int stapler_issuer_hashes(stapler_issuer_hashes_t *h, mbedtls_md_type_t md,
-                                 const mbedtls_x509_crt *issuer)
+                                 const mbedtls_x509_crt *cert, const mbedtls_x509_crt *issuer)
 {
     const unsigned char *key_bits;
     size_t key_len;
@@ -664,11 +746,20 @@ static int stapler_issuer_hashes(stapler_issuer_hashes_t *h, mbedtls_md_type_t m
     if (h->md == md) {
         return 0;
     }
-    ret = stapler_public_key_bits(issuer, &key_bits, &key_len);
+    ret = stapler_public_key_bits(issuer->pk_raw.p, issuer->pk_raw.len, &key_bits, &key_len);
     if (ret != 0) {
         return ret;
     }
-    ret = stapler_hash(md, issuer->subject_raw.p, issuer->subject_raw.len, h->name_hash, &h->hash_len);
+    /* RFC 6960 4.1.1 hashes the name as the certificate's issuer field encodes it. A responder
+     * that hashes its CA certificate's subject instead, where the two encodings differ, still
+     * names the same CA (the key hash binds the key): both are ours. */
+    ret = stapler_hash(md, cert->issuer_raw.p, cert->issuer_raw.len, h->name_hash, &h->hash_len);
+    h->has_subject_hash = cert->issuer_raw.len != issuer->subject_raw.len ||
+                          memcmp(cert->issuer_raw.p, issuer->subject_raw.p, cert->issuer_raw.len) != 0;
+    if (ret == 0 && h->has_subject_hash) {
+        ret = stapler_hash(md, issuer->subject_raw.p, issuer->subject_raw.len, h->subject_hash,
+                           &h->hash_len);
+    }
     if (ret == 0) {
         ret = stapler_hash(md, key_bits, key_len, h->key_hash, &h->hash_len);
     }
@@ -803,16 +894,18 @@ static int stapler_parse_single(unsigned char **cursor, const unsigned char *end
         memcmp(single->serial, cert->serial.p, single->serial_len) != 0) {
         return 0;
     }
-    if (mbedtls_oid_get_md_alg(&alg, &md) != 0) {
+    md = stapler_hash_oid(alg.p, alg.len);
+    if (md == MBEDTLS_MD_NONE) {
         return 0; /* a hash we do not know cannot be about our certificate as we see it */
     }
-    ret = stapler_issuer_hashes(hashes, md, issuer);
+    ret = stapler_issuer_hashes(hashes, md, cert, issuer);
     if (ret != 0) {
         return ret == STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM ? 0 : ret;
     }
     *ours = name_len == hashes->hash_len && key_len == hashes->hash_len &&
-            memcmp(name_hash, hashes->name_hash, name_len) == 0 &&
-            memcmp(key_hash, hashes->key_hash, key_len) == 0;
+            memcmp(key_hash, hashes->key_hash, key_len) == 0 &&
+            (memcmp(name_hash, hashes->name_hash, name_len) == 0 ||
+             (hashes->has_subject_hash && memcmp(name_hash, hashes->subject_hash, name_len) == 0));
     return 0;
 }
 
@@ -852,15 +945,14 @@ int stapler_ocsp_response_find(const stapler_ocsp_response_t *response,
 /* The hash inside an AlgorithmIdentifier's contents (OID, optional NULL). */
 static int stapler_hash_alg(unsigned char *p, const unsigned char *end, mbedtls_md_type_t *md)
 {
-    mbedtls_asn1_buf oid;
-    size_t len;
+    const unsigned char *oid;
+    size_t len, oid_len;
 
     if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_OID) != 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
-    oid.tag = MBEDTLS_ASN1_OID;
-    oid.p = p;
-    oid.len = len;
+    oid = p;
+    oid_len = len;
     p += len;
     if (p < end && (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_NULL) != 0 || len != 0)) {
         return STAPLER_ERR_OCSP_MALFORMED;
@@ -868,22 +960,23 @@ static int stapler_hash_alg(unsigned char *p, const unsigned char *end, mbedtls_
     if (p != end) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
-    return mbedtls_oid_get_md_alg(&oid, md) == 0 ? 0 : STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
+    *md = stapler_hash_oid(oid, oid_len);
+    return *md != MBEDTLS_MD_NONE ? 0 : STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
 }
 
 /* RSASSA-PSS-params (RFC 4055 3.1): hash, MGF1 hash and salt length; defaults SHA-1, MGF1
- * with SHA-1, 20. */
-static int stapler_pss_params(const mbedtls_asn1_buf *params, mbedtls_md_type_t *md,
-                              mbedtls_pk_rsassa_pss_options *options)
+ * with SHA-1, 20. The MGF1 hash must be the message hash (what PSA, and so Mbed TLS 4, can
+ * check; every CA does so). The salt length is read but not enforced: PSA verifies PSS with
+ * any salt length (PSA_ALG_RSA_PSS_ANY_SALT), which PSS's security does not depend on. */
+static int stapler_pss_params(const mbedtls_asn1_buf *params, mbedtls_md_type_t *md)
 {
     unsigned char *p = params->p;
     const unsigned char *end = params->p + params->len, *field_end;
+    mbedtls_md_type_t mgf1_md = MBEDTLS_MD_SHA1;
     size_t len;
     int value, ret;
 
     *md = MBEDTLS_MD_SHA1;
-    options->mgf1_hash_id = MBEDTLS_MD_SHA1;
-    options->expected_salt_len = 20;
     if (params->tag != (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
@@ -900,7 +993,6 @@ static int stapler_pss_params(const mbedtls_asn1_buf *params, mbedtls_md_type_t 
     }
     if (stapler_der_next_is(p, end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1)) {
         mbedtls_asn1_buf mgf, mgf_params;
-        mbedtls_md_type_t mgf_md;
 
         if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1) != 0) {
             return STAPLER_ERR_OCSP_MALFORMED;
@@ -909,22 +1001,21 @@ static int stapler_pss_params(const mbedtls_asn1_buf *params, mbedtls_md_type_t 
         if (mbedtls_asn1_get_alg(&p, field_end, &mgf, &mgf_params) != 0 || p != field_end) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
-        if (MBEDTLS_OID_CMP(MBEDTLS_OID_MGF1, &mgf) != 0 ||
+        if (mgf.len != sizeof(stapler_oid_mgf1) ||
+            memcmp(mgf.p, stapler_oid_mgf1, sizeof(stapler_oid_mgf1)) != 0 ||
             mgf_params.tag != (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
             return STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
         }
-        ret = stapler_hash_alg(mgf_params.p, mgf_params.p + mgf_params.len, &mgf_md);
+        ret = stapler_hash_alg(mgf_params.p, mgf_params.p + mgf_params.len, &mgf1_md);
         if (ret != 0) {
             return ret;
         }
-        options->mgf1_hash_id = mgf_md;
     }
     if (stapler_der_next_is(p, end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 2)) {
         if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 2) != 0 ||
             mbedtls_asn1_get_int(&p, p + len, &value) != 0 || value < 0) {
             return STAPLER_ERR_OCSP_MALFORMED;
         }
-        options->expected_salt_len = value;
     }
     if (stapler_der_next_is(p, end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3)) {
         if (stapler_der_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3) != 0 ||
@@ -932,7 +1023,10 @@ static int stapler_pss_params(const mbedtls_asn1_buf *params, mbedtls_md_type_t 
             return STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
         }
     }
-    return p == end ? 0 : STAPLER_ERR_OCSP_MALFORMED;
+    if (p != end) {
+        return STAPLER_ERR_OCSP_MALFORMED;
+    }
+    return mgf1_md == *md ? 0 : STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
 }
 
 /* Verify `signature` over `data` with `key`, for an X.509 signature algorithm
@@ -940,25 +1034,23 @@ static int stapler_pss_params(const mbedtls_asn1_buf *params, mbedtls_md_type_t 
 static int stapler_verify_signature(const mbedtls_asn1_buf *alg, const mbedtls_asn1_buf *params,
                                     const unsigned char *data, size_t data_len,
                                     const unsigned char *signature, size_t signature_len,
-                                    mbedtls_pk_context *key, int allow_sha1)
+                                    const mbedtls_pk_context *key, int allow_sha1)
 {
     unsigned char digest[MBEDTLS_MD_MAX_SIZE];
-    mbedtls_md_type_t md = MBEDTLS_MD_NONE;
-    mbedtls_pk_type_t pk_type = MBEDTLS_PK_NONE;
-    mbedtls_pk_rsassa_pss_options pss;
-    const void *options = NULL;
+    const stapler_alg_oid_t *sig_alg = stapler_alg_oid_find(alg->p, alg->len, 1);
+    mbedtls_md_type_t md;
     size_t digest_len;
     int ret;
 
-    if (mbedtls_oid_get_sig_alg(alg, &md, &pk_type) != 0) {
+    if (sig_alg == NULL) {
         return STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
     }
-    if (pk_type == MBEDTLS_PK_RSASSA_PSS) {
-        ret = stapler_pss_params(params, &md, &pss);
+    md = sig_alg->md;
+    if (sig_alg->sig == STAPLER_CRYPTO_SIG_RSA_PSS) {
+        ret = stapler_pss_params(params, &md);
         if (ret != 0) {
             return ret;
         }
-        options = &pss;
     } else if (params->tag != 0 && (params->tag != MBEDTLS_ASN1_NULL || params->len != 0)) {
         /* PKCS#1 v1.5: NULL parameters; ECDSA: none (RFC 5758 3.2). */
         return STAPLER_ERR_OCSP_MALFORMED;
@@ -966,35 +1058,31 @@ static int stapler_verify_signature(const mbedtls_asn1_buf *alg, const mbedtls_a
     if (md == MBEDTLS_MD_SHA1 && !allow_sha1) {
         return STAPLER_ERR_OCSP_SHA1_SIGNATURE;
     }
-    /* The key must be of the kind the algorithm names (no RSA key for an ECDSA signature). */
-    if (!mbedtls_pk_can_do(key, pk_type == MBEDTLS_PK_RSASSA_PSS ? MBEDTLS_PK_RSA : pk_type)) {
-        return STAPLER_ERR_OCSP_BAD_SIGNATURE;
-    }
     ret = stapler_hash(md, data, data_len, digest, &digest_len);
     if (ret != 0) {
         return ret;
     }
-    ret = mbedtls_pk_verify_ext(pk_type, options, key, md, digest, digest_len, signature,
-                                signature_len);
-    if (ret == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE || ret == MBEDTLS_ERR_PK_TYPE_MISMATCH) {
-        return STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
-    }
-    if (ret == MBEDTLS_ERR_PK_ALLOC_FAILED) {
-        return STAPLER_ERR_NO_MEMORY;
-    }
-    return ret == 0 ? 0 : STAPLER_ERR_OCSP_BAD_SIGNATURE;
+    /* The key must be of the kind the algorithm names (no RSA key for an ECDSA signature):
+     * stapler_crypto_verify() checks that first. */
+    return stapler_crypto_verify(key, sig_alg->sig, md, digest, digest_len, signature,
+                                 signature_len);
 }
 
-/* A certificate's signed part, algorithm and signature, read from its DER (the parsed
+/* A certificate's signed part, algorithm and signature are read from its DER (the parsed
  * structure keeps them private in Mbed TLS 3.6). */
-static int stapler_verify_certificate_signature(const mbedtls_x509_crt *crt,
-                                                const mbedtls_x509_crt *signer, int allow_sha1)
+int stapler_ocsp_certificate_signed_by(const mbedtls_x509_crt *crt, const mbedtls_x509_crt *signer,
+                                       int allow_sha1)
 {
-    unsigned char *p = crt->raw.p, *tbs;
-    const unsigned char *end = crt->raw.p + crt->raw.len;
+    unsigned char *p, *tbs;
+    const unsigned char *end;
     mbedtls_asn1_buf alg, params;
     size_t len, tbs_len;
 
+    if (crt == NULL || signer == NULL || crt->raw.p == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    p = crt->raw.p;
+    end = crt->raw.p + crt->raw.len;
     if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
         return STAPLER_ERR_OCSP_MALFORMED;
     }
@@ -1009,22 +1097,24 @@ static int stapler_verify_certificate_signature(const mbedtls_x509_crt *crt,
         return STAPLER_ERR_OCSP_MALFORMED;
     }
     return stapler_verify_signature(&alg, &params, tbs, tbs_len, p, len,
-                                    stapler_pk(&signer->pk), allow_sha1);
+                                    &signer->pk, allow_sha1);
 }
 
-/* Does ResponderID name this certificate? byName: the subject, as encoded; byKey: the
- * SHA-1 of its public key bits (RFC 6960 4.2.1). */
-static int stapler_responder_is(const stapler_ocsp_response_t *response, const mbedtls_x509_crt *crt)
+/* Does ResponderID name the certificate with this subject and SubjectPublicKeyInfo?
+ * byName: the subject, compared as RFC 5280 7.1 says; byKey: the SHA-1 of its public key
+ * bits (RFC 6960 4.2.1). */
+static int stapler_responder_is(const stapler_ocsp_response_t *response, const unsigned char *subject,
+                                size_t subject_len, const unsigned char *spki, size_t spki_len)
 {
     unsigned char digest[MBEDTLS_MD_MAX_SIZE];
     const unsigned char *bits;
     size_t bits_len, digest_len;
 
     if (!response->responder_by_key) {
-        return response->responder_len == crt->subject_raw.len &&
-               memcmp(response->responder, crt->subject_raw.p, crt->subject_raw.len) == 0;
+        return stapler_cert_name_equal(response->responder, response->responder_len, subject,
+                                       subject_len);
     }
-    if (stapler_public_key_bits(crt, &bits, &bits_len) != 0 ||
+    if (stapler_public_key_bits(spki, spki_len, &bits, &bits_len) != 0 ||
         stapler_hash(MBEDTLS_MD_SHA1, bits, bits_len, digest, &digest_len) != 0) {
         return 0;
     }
@@ -1040,19 +1130,20 @@ static int stapler_check_delegate(mbedtls_x509_crt *delegate, const mbedtls_x509
 {
     int ret;
 
-    if (delegate->issuer_raw.len != issuer->subject_raw.len ||
-        memcmp(delegate->issuer_raw.p, issuer->subject_raw.p, issuer->subject_raw.len) != 0) {
+    /* Issued by our issuer: names compared as RFC 5280 7.1 says (then the signature decides). */
+    if (!stapler_cert_name_equal(delegate->issuer_raw.p, delegate->issuer_raw.len,
+                                 issuer->subject_raw.p, issuer->subject_raw.len)) {
         return STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED;
     }
     /* RFC 6960 4.2.2.2: delegated responder must carry id-kp-OCSPSigning. Mbed TLS treats a
      * missing EKU extension as "any usage", so its presence is checked first. */
-    if (!mbedtls_x509_crt_has_ext_type(delegate, MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE) ||
-        mbedtls_x509_crt_check_extended_key_usage(delegate, MBEDTLS_OID_OCSP_SIGNING,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_OCSP_SIGNING)) != 0) {
+    if (!stapler_crypto_crt_has_eku(delegate) ||
+        mbedtls_x509_crt_check_extended_key_usage(delegate, (const char *) stapler_oid_ocsp_signing,
+                                                  sizeof(stapler_oid_ocsp_signing)) != 0) {
         return STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED;
     }
     /* Issued by our issuer: its signature must verify under the issuer's key. */
-    ret = stapler_verify_certificate_signature(delegate, issuer, policy->allow_sha1_signatures);
+    ret = stapler_ocsp_certificate_signed_by(delegate, issuer, policy->allow_sha1_signatures);
     if (ret == STAPLER_ERR_OCSP_BAD_SIGNATURE) {
         return STAPLER_ERR_OCSP_RESPONDER_NOT_AUTHORIZED;
     }
@@ -1073,15 +1164,16 @@ static int stapler_check_signer(const stapler_ocsp_response_t *response,
 {
     unsigned char *p;
     const unsigned char *end;
-    int ret;
+    int ret, signer_unusable = 0;
 
     *delegated = 0;
-    if (stapler_responder_is(response, issuer)) {
+    if (stapler_responder_is(response, issuer->subject_raw.p, issuer->subject_raw.len,
+                             issuer->pk_raw.p, issuer->pk_raw.len)) {
         *signer_not_after = stapler_ocsp_x509_time(&issuer->valid_to);
         return stapler_verify_signature(&response->sig_alg, &response->sig_params, response->tbs,
                                         response->tbs_len, response->signature,
                                         response->signature_len,
-                                        stapler_pk(&issuer->pk),
+                                        &issuer->pk,
                                         policy->allow_sha1_signatures);
     }
     /* Not the issuer: the signer's certificate must be in the response. */
@@ -1099,11 +1191,25 @@ static int stapler_check_signer(const stapler_ocsp_response_t *response,
         mbedtls_x509_crt_init(&delegate);
         ret = mbedtls_x509_crt_parse_der_nocopy(&delegate, cert_start, (size_t) (p - cert_start));
         if (ret != 0) {
+            stapler_cert_fields_t fields;
+
             mbedtls_x509_crt_free(&delegate);
-            return ret == MBEDTLS_ERR_X509_ALLOC_FAILED ? STAPLER_ERR_NO_MEMORY
-                                                        : STAPLER_ERR_OCSP_MALFORMED;
+            if (ret == MBEDTLS_ERR_X509_ALLOC_FAILED) {
+                return STAPLER_ERR_NO_MEMORY;
+            }
+            /* A certificate this build cannot parse (an algorithm not built in, a CT
+             * precertificate, a future post-quantum one): the signature does not cover certs,
+             * so it is skipped and the signer looked for among the others. It matters only if
+             * it is the signer itself. */
+            if (stapler_cert_fields(cert_start, (size_t) (p - cert_start), &fields) == 0 &&
+                stapler_responder_is(response, fields.subject, fields.subject_len, fields.spki,
+                                     fields.spki_len)) {
+                signer_unusable = 1;
+            }
+            continue;
         }
-        if (stapler_responder_is(response, &delegate)) {
+        if (stapler_responder_is(response, delegate.subject_raw.p, delegate.subject_raw.len,
+                                 delegate.pk_raw.p, delegate.pk_raw.len)) {
             *signer_not_after = stapler_ocsp_x509_time(&delegate.valid_to);
             ret = stapler_check_delegate(&delegate, issuer, policy);
             if (ret == 0) {
@@ -1118,7 +1224,8 @@ static int stapler_check_signer(const stapler_ocsp_response_t *response,
         }
         mbedtls_x509_crt_free(&delegate);
     }
-    return STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING;
+    /* The signer's certificate is there but uses what this build lacks: say that, not "missing". */
+    return signer_unusable ? STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM : STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING;
 }
 
 int stapler_ocsp_response_verify(const stapler_ocsp_response_t *response,
@@ -1154,8 +1261,13 @@ int stapler_ocsp_response_verify(const stapler_ocsp_response_t *response,
     if (ret != 0) {
         return ret;
     }
+    if (policy->nonce != NULL && response->nonce == NULL) {
+        /* RFC 9919 responders serve pre-produced responses and may ignore a nonce (RFC 9654
+         * lets any responder ignore one under 16 octets): not a replay, but not what we asked. */
+        return STAPLER_ERR_OCSP_NONCE_IGNORED;
+    }
     if (policy->nonce != NULL &&
-        (response->nonce == NULL || response->nonce_len != policy->nonce_len ||
+        (response->nonce_len != policy->nonce_len ||
          memcmp(response->nonce, policy->nonce, policy->nonce_len) != 0)) {
         return STAPLER_ERR_OCSP_NONCE_MISMATCH;
     }

@@ -290,6 +290,13 @@ int stapler_ring_append(stapler_ring_t *ring, const unsigned char *der, size_t l
         ring->skipped_appends++;
         return 0;
     }
+    if (ring->has_latest && ring->latest_sequence == UINT32_MAX) {
+        /* No sequence number is newer: a record written now (sequence 0) would lose to this
+         * one at the next mount, a rollback after reboot. Stapler never gets there (4
+         * billion appends), so only a corrupt or forged image holds it: fail closed, the
+         * newest record stays the newest (tests/fuzz/fuzz_ring checks both). */
+        return STAPLER_ERR_CACHE_CORRUPT;
+    }
     size = STAPLER_RECORD_SIZE(length);
     offset = ring->write_offset;
     if (size > ring->size - offset) {

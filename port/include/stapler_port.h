@@ -132,8 +132,21 @@ typedef struct {
      *  responses can still be given to it with stapler_agent_offer(). */
     stapler_port_transport_t transport;
 
-    /** Optional: one log line (no newline, NUL-terminated, valid only during the call). */
+    /** Optional: one log line (no newline, NUL-terminated, valid only during the call). With
+     *  threads it may be called from any thread that calls the agent. */
     void (*log)(void *context, stapler_log_level_t level, const char *line);
+
+    /**
+     * Optional, both or neither: a mutex for the agent's state, when the agent is called from
+     * more than one thread (an RTOS: TLS tasks, the agent's task, a monitor; stapler/agent.h
+     * says which call may come from where). NULL with one loop (lwIP NO_SYS=1): nothing is
+     * locked then. The agent holds it only for bookkeeping (never across flash, network or
+     * signature work) and never calls another port function that could wait while holding
+     * it, except monotonic_ms() and wall_time(). It need not be recursive. An RTOS mutex
+     * with priority inheritance suits (FreeRTOS xSemaphoreCreateMutexStatic, Zephyr k_mutex).
+     */
+    void (*lock)(void *context);
+    void (*unlock)(void *context);
 } stapler_port_t;
 
 #ifdef __cplusplus

@@ -21,6 +21,23 @@
 #include "lwip/dns.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/tcpip.h"
+
+/* With an OS (NO_SYS=0) every call from outside lwIP takes lwIP's core lock
+ * (LWIP_TCPIP_CORE_LOCKING), under which lwIP's tcpip thread also runs our callbacks: so the
+ * slot table below is only ever touched under that lock, from any thread. The raw API stays
+ * what it is with NO_SYS=1: the same code, the same error classes (docs/DESIGN.md, "lwIP with
+ * an OS"). With NO_SYS=1 there is one thread and nothing to lock. */
+#if NO_SYS
+#define STAPLER_LWIP_LOCK()   do { } while (0)
+#define STAPLER_LWIP_UNLOCK() do { } while (0)
+#else
+#if !LWIP_TCPIP_CORE_LOCKING
+#error "lwipopts.h: the transport with NO_SYS=0 needs LWIP_TCPIP_CORE_LOCKING=1"
+#endif
+#define STAPLER_LWIP_LOCK()   LOCK_TCPIP_CORE()
+#define STAPLER_LWIP_UNLOCK() UNLOCK_TCPIP_CORE()
+#endif
 
 #if MEMP_NUM_TCP_PCB < STAPLER_LWIP_CONNECTIONS
 #error "lwipopts.h: MEMP_NUM_TCP_PCB is below STAPLER_LWIP_CONNECTIONS; raise it to at least STAPLER_LWIP_CONNECTIONS (each connection owns a tcp_pcb)"
@@ -51,6 +68,24 @@ typedef struct {
 } stapler_lwip_conn_t;
 
 static stapler_lwip_conn_t stapler_lwip_conns[STAPLER_LWIP_CONNECTIONS];
+static void (*stapler_lwip_notify_fn)(void *context);
+static void *stapler_lwip_notify_context;
+
+/* Something happened: wake whoever waits (stapler_lwip_transport_set_notify()). */
+static void stapler_lwip_notify(void)
+{
+    if (stapler_lwip_notify_fn != NULL) {
+        stapler_lwip_notify_fn(stapler_lwip_notify_context);
+    }
+}
+
+void stapler_lwip_transport_set_notify(void (*fn)(void *context), void *context)
+{
+    STAPLER_LWIP_LOCK();
+    stapler_lwip_notify_fn = fn;
+    stapler_lwip_notify_context = context;
+    STAPLER_LWIP_UNLOCK();
+}
 
 static struct tcp_pcb *stapler_lwip_listener; /* LISTEN state, or NULL */
 static uint32_t stapler_lwip_arrivals;
@@ -110,6 +145,7 @@ static void stapler_lwip_err(void *arg, err_t err)
         return;
     }
     c->pcb = NULL; /* lwIP has already deallocated it */
+    stapler_lwip_notify();
     if (c->waiting) {
         /* Reset before anyone took it: nobody owns it yet, so nobody needs to hear of it. */
         if (c->rx != NULL) {
@@ -154,6 +190,7 @@ static err_t stapler_lwip_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p,
         }
         return ERR_OK;
     }
+    stapler_lwip_notify();
     if (p == NULL) {
         c->peer_closed = 1; /* FIN: end of stream once rx is used up */
         return ERR_OK;
@@ -170,11 +207,21 @@ static err_t stapler_lwip_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p,
     return ERR_OK;
 }
 
+static err_t stapler_lwip_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
+{
+    (void) arg;
+    (void) pcb;
+    (void) len;
+    stapler_lwip_notify(); /* room in the send buffer again */
+    return ERR_OK;
+}
+
 static err_t stapler_lwip_connected(void *arg, struct altcp_pcb *pcb, err_t err)
 {
     stapler_lwip_conn_t *c = (stapler_lwip_conn_t *) arg;
 
     (void) pcb;
+    stapler_lwip_notify();
     if (c != NULL && c->state == STAPLER_LWIP_CONNECTING) {
         if (err == ERR_OK) {
             c->state = STAPLER_LWIP_OPEN;
@@ -199,6 +246,7 @@ static void stapler_lwip_start_tcp(stapler_lwip_conn_t *c, const ip_addr_t *addr
     altcp_arg(pcb, c);
     altcp_recv(pcb, stapler_lwip_recv);
     altcp_err(pcb, stapler_lwip_err);
+    altcp_sent(pcb, stapler_lwip_sent);
     altcp_nagle_disable(pcb);
     err = altcp_connect(pcb, address, c->port, stapler_lwip_connected);
     if (err != ERR_OK) {
@@ -223,6 +271,7 @@ static void stapler_lwip_dns_found(const char *name, const ip_addr_t *address, v
     if (c->state != STAPLER_LWIP_RESOLVING || c->generation != (uint8_t) (tag >> 8)) {
         return; /* the connection was closed (and the slot perhaps reused) meanwhile */
     }
+    stapler_lwip_notify();
     if (address == NULL) {
         stapler_lwip_fail(c, STAPLER_PORT_ERR_DNS);
         return;
@@ -230,7 +279,7 @@ static void stapler_lwip_dns_found(const char *name, const ip_addr_t *address, v
     stapler_lwip_start_tcp(c, address);
 }
 
-static int stapler_lwip_connect(void *context, const char *host, uint16_t port)
+static int stapler_lwip_connect_locked(void *context, const char *host, uint16_t port)
 {
     ip_addr_t address;
     stapler_lwip_conn_t *c;
@@ -260,7 +309,17 @@ static int stapler_lwip_connect(void *context, const char *host, uint16_t port)
     return index;
 }
 
-static int stapler_lwip_status(void *context, int connection)
+static int stapler_lwip_connect(void *context, const char *host, uint16_t port)
+{
+    int ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_connect_locked(context, host, port);
+    STAPLER_LWIP_UNLOCK();
+    return ret;
+}
+
+static int stapler_lwip_status_locked(void *context, int connection)
 {
     const stapler_lwip_conn_t *c = stapler_lwip_get(connection);
 
@@ -275,7 +334,17 @@ static int stapler_lwip_status(void *context, int connection)
     }
 }
 
-static int stapler_lwip_send(void *context, int connection, const void *data, size_t len)
+static int stapler_lwip_status(void *context, int connection)
+{
+    int ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_status_locked(context, connection);
+    STAPLER_LWIP_UNLOCK();
+    return ret;
+}
+
+static int stapler_lwip_send_locked(void *context, int connection, const void *data, size_t len)
 {
     stapler_lwip_conn_t *c = stapler_lwip_get(connection);
     size_t room;
@@ -312,7 +381,17 @@ static int stapler_lwip_send(void *context, int connection, const void *data, si
     return (int) len;
 }
 
-static int stapler_lwip_recv_take(void *context, int connection, void *buffer, size_t len)
+static int stapler_lwip_send(void *context, int connection, const void *data, size_t len)
+{
+    int ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_send_locked(context, connection, data, len);
+    STAPLER_LWIP_UNLOCK();
+    return ret;
+}
+
+static int stapler_lwip_recv_take_locked(void *context, int connection, void *buffer, size_t len)
 {
     stapler_lwip_conn_t *c = stapler_lwip_get(connection);
     u16_t n;
@@ -338,6 +417,16 @@ static int stapler_lwip_recv_take(void *context, int connection, void *buffer, s
     return (int) n;
 }
 
+static int stapler_lwip_recv_take(void *context, int connection, void *buffer, size_t len)
+{
+    int ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_recv_take_locked(context, connection, buffer, len);
+    STAPLER_LWIP_UNLOCK();
+    return ret;
+}
+
 /* Give the slot back: FIN when open (unless \p reset), RST otherwise. */
 static void stapler_lwip_release(stapler_lwip_conn_t *c, int reset)
 {
@@ -357,7 +446,7 @@ static void stapler_lwip_release(stapler_lwip_conn_t *c, int reset)
     c->state = STAPLER_LWIP_FREE; /* a late DNS answer sees FREE and is ignored */
 }
 
-static void stapler_lwip_close(void *context, int connection)
+static void stapler_lwip_close_locked(void *context, int connection)
 {
     stapler_lwip_conn_t *c = stapler_lwip_get(connection);
 
@@ -365,6 +454,13 @@ static void stapler_lwip_close(void *context, int connection)
     if (c != NULL) {
         stapler_lwip_release(c, 0);
     }
+}
+
+static void stapler_lwip_close(void *context, int connection)
+{
+    STAPLER_LWIP_LOCK();
+    stapler_lwip_close_locked(context, connection);
+    STAPLER_LWIP_UNLOCK();
 }
 
 void stapler_lwip_transport_init(stapler_port_transport_t *transport)
@@ -376,7 +472,7 @@ void stapler_lwip_transport_init(stapler_port_transport_t *transport)
     transport->close = stapler_lwip_close;
 }
 
-unsigned stapler_lwip_transport_open_count(void)
+static unsigned stapler_lwip_transport_open_count_locked(void)
 {
     unsigned i, n = 0;
 
@@ -384,6 +480,16 @@ unsigned stapler_lwip_transport_open_count(void)
         n += stapler_lwip_conns[i].state != STAPLER_LWIP_FREE;
     }
     return n;
+}
+
+unsigned stapler_lwip_transport_open_count(void)
+{
+    unsigned ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_transport_open_count_locked();
+    STAPLER_LWIP_UNLOCK();
+    return ret;
 }
 
 /* ---- Listening side ------------------------------------------------------------------ */
@@ -435,11 +541,13 @@ static err_t stapler_lwip_accepted(void *arg, struct tcp_pcb *tpcb, err_t err)
     altcp_arg(pcb, c);
     altcp_recv(pcb, stapler_lwip_recv);
     altcp_err(pcb, stapler_lwip_err);
+    altcp_sent(pcb, stapler_lwip_sent);
     altcp_nagle_disable(pcb);
+    stapler_lwip_notify();
     return ERR_OK;
 }
 
-int stapler_lwip_transport_listen(uint16_t port)
+static int stapler_lwip_transport_listen_locked(uint16_t port)
 {
     struct tcp_pcb *pcb;
     struct tcp_pcb *listening;
@@ -471,7 +579,17 @@ int stapler_lwip_transport_listen(uint16_t port)
     return 0;
 }
 
-int stapler_lwip_transport_accept(void)
+int stapler_lwip_transport_listen(uint16_t port)
+{
+    int ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_transport_listen_locked(port);
+    STAPLER_LWIP_UNLOCK();
+    return ret;
+}
+
+static int stapler_lwip_transport_accept_locked(void)
 {
     int i, oldest = -1;
 
@@ -497,7 +615,17 @@ int stapler_lwip_transport_accept(void)
     return STAPLER_PORT_ERR_CLOSED;
 }
 
-void stapler_lwip_transport_unlisten(void)
+int stapler_lwip_transport_accept(void)
+{
+    int ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_transport_accept_locked();
+    STAPLER_LWIP_UNLOCK();
+    return ret;
+}
+
+static void stapler_lwip_transport_unlisten_locked(void)
 {
     int i;
 
@@ -516,7 +644,24 @@ void stapler_lwip_transport_unlisten(void)
     stapler_lwip_refused_unreported = 0;
 }
 
-unsigned stapler_lwip_transport_refused_count(void)
+void stapler_lwip_transport_unlisten(void)
+{
+    STAPLER_LWIP_LOCK();
+    stapler_lwip_transport_unlisten_locked();
+    STAPLER_LWIP_UNLOCK();
+}
+
+static unsigned stapler_lwip_transport_refused_count_locked(void)
 {
     return stapler_lwip_refused;
+}
+
+unsigned stapler_lwip_transport_refused_count(void)
+{
+    unsigned ret;
+
+    STAPLER_LWIP_LOCK();
+    ret = stapler_lwip_transport_refused_count_locked();
+    STAPLER_LWIP_UNLOCK();
+    return ret;
 }

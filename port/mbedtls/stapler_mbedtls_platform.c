@@ -3,15 +3,18 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "mbedtls/asn1.h"
 #include "mbedtls/error.h"
 #include "mbedtls/memory_buffer_alloc.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/platform.h"
-#include "stapler/error.h"
-
-#if defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
-#include "psa/crypto.h"
+#if defined(MBEDTLS_SSL_TLS_C)
+#include "mbedtls/ssl.h"
 #endif
+#include "psa/crypto.h"
+#include "stapler/error.h"
 
 static int (*stapler_mbedtls_entropy)(void *context, void *buffer, size_t len);
 static void *stapler_mbedtls_entropy_context;
@@ -61,8 +64,16 @@ int stapler_mbedtls_platform_setup(const stapler_mbedtls_platform_cfg_t *cfg)
     }
     stapler_mbedtls_entropy = cfg->entropy_fn;
     stapler_mbedtls_entropy_context = cfg->entropy_context;
+    /* A second setup (tests) first ends the PSA state that lives in the old arena. */
+    mbedtls_psa_crypto_free();
     mbedtls_memory_buffer_alloc_init(stapler_mbedtls_arena.bytes,
                                      sizeof(stapler_mbedtls_arena.bytes));
+    /* PSA is the core's hash API and, with MBEDTLS_USE_PSA_CRYPTO, what PK, X.509 and TLS
+     * compute with: it starts here, so no caller can forget it. */
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        mbedtls_memory_buffer_alloc_free();
+        return STAPLER_ERR_INTERNAL;
+    }
     return 0;
 }
 
@@ -112,7 +123,138 @@ psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context
 }
 #endif
 
+#if defined(MBEDTLS_USE_PSA_CRYPTO) && MBEDTLS_VERSION_MAJOR < 4
+/* The RSAPrivateKey (PKCS#1) inside an RSA device key's DER: the key itself, or a PKCS#8
+ * PrivateKeyInfo's privateKey for rsaEncryption (RFC 5208 5). 0 and no span for anything
+ * else (an EC key, which PK already keeps in PSA, or not DER). */
+static int stapler_mbedtls_rsa_private_der(const unsigned char *der, size_t len,
+                                           const unsigned char **rsa, size_t *rsa_len)
+{
+    static const unsigned char rsa_encryption[] = { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
+                                                   0x01, 0x01, 0x01 };
+    unsigned char *p = (unsigned char *) (uintptr_t) der;
+    const unsigned char *end = der + len;
+    mbedtls_asn1_buf alg, params;
+    size_t n;
+    int version;
+
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        p + n != end) {
+        return 0;
+    }
+    if (mbedtls_asn1_get_int(&p, end, &version) != 0 || version != 0 || p >= end) {
+        return 0;
+    }
+    if (*p == MBEDTLS_ASN1_INTEGER) { /* PKCS#1: version, then the modulus */
+        *rsa = der;
+        *rsa_len = len;
+        return 1;
+    }
+    if (mbedtls_asn1_get_alg(&p, end, &alg, &params) != 0 || alg.len != sizeof(rsa_encryption) ||
+        memcmp(alg.p, rsa_encryption, sizeof(rsa_encryption)) != 0 ||
+        mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_OCTET_STRING) != 0) {
+        return 0;
+    }
+    *rsa = p;
+    *rsa_len = n;
+    return 1;
+}
+#endif
+
+int stapler_mbedtls_platform_parse_key(mbedtls_pk_context *pk, mbedtls_svc_key_id_t *psa_key,
+                                       const unsigned char *der, size_t len)
+{
+    int ret;
+
+    *psa_key = MBEDTLS_SVC_KEY_ID_INIT;
+#if MBEDTLS_VERSION_MAJOR >= 4
+    /* 4.x: parse, then hand PSA the key and refer to it (an opaque PK). Untested here. */
+    {
+        mbedtls_pk_context parsed;
+        psa_key_attributes_t attributes = PSA_KEY_ATTRIBUTES_INIT;
+
+        mbedtls_pk_init(&parsed);
+        ret = mbedtls_pk_parse_key(&parsed, der, len, NULL, 0);
+        if (ret == 0) {
+            ret = mbedtls_pk_get_psa_attributes(&parsed, PSA_KEY_USAGE_SIGN_HASH, &attributes);
+        }
+        if (ret == 0 && PSA_KEY_TYPE_IS_RSA(psa_get_key_type(&attributes))) {
+            psa_set_key_algorithm(&attributes, PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_ANY_HASH));
+            psa_set_key_enrollment_algorithm(&attributes, PSA_ALG_RSA_PSS(PSA_ALG_ANY_HASH));
+        }
+        if (ret == 0) {
+            ret = mbedtls_pk_import_into_psa(&parsed, &attributes, psa_key);
+        }
+        mbedtls_pk_free(&parsed);
+        psa_reset_key_attributes(&attributes);
+        if (ret == 0) {
+            ret = mbedtls_pk_wrap_psa(pk, *psa_key);
+        }
+    }
+#else
+#if defined(MBEDTLS_USE_PSA_CRYPTO)
+    /* An RSA device key goes into PSA once, as a volatile key that PK refers to (an opaque
+     * PK): each handshake's signature is then PSA's own operation, where PK would copy the
+     * key out and into PSA for every signature (measured: 7 KB less arena at an RSA
+     * handshake's peak). PKCS#1 v1.5 for TLS 1.2, PSS for TLS 1.3. The RSAPrivateKey is
+     * found by hand rather than with mbedtls_pk_import_into_psa(), which would bring in
+     * 2.5 KB of key-copying code this build does not otherwise need. EC keys need none of
+     * it: with MBEDTLS_USE_PSA_CRYPTO, PK already keeps them in PSA. */
+    const unsigned char *rsa;
+    size_t rsa_len;
+
+    if (stapler_mbedtls_rsa_private_der(der, len, &rsa, &rsa_len)) {
+        psa_key_attributes_t attributes = PSA_KEY_ATTRIBUTES_INIT;
+        psa_status_t status;
+
+        psa_set_key_type(&attributes, PSA_KEY_TYPE_RSA_KEY_PAIR);
+        psa_set_key_usage_flags(&attributes, PSA_KEY_USAGE_SIGN_HASH);
+        psa_set_key_algorithm(&attributes, PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_ANY_HASH));
+        psa_set_key_enrollment_algorithm(&attributes, PSA_ALG_RSA_PSS(PSA_ALG_ANY_HASH));
+        status = psa_import_key(&attributes, rsa, rsa_len, psa_key);
+        psa_reset_key_attributes(&attributes);
+        if (status != PSA_SUCCESS) {
+            *psa_key = MBEDTLS_SVC_KEY_ID_INIT;
+            return status == PSA_ERROR_INSUFFICIENT_MEMORY ? MBEDTLS_ERR_PK_ALLOC_FAILED
+                                                           : MBEDTLS_ERR_PK_KEY_INVALID_FORMAT;
+        }
+        ret = mbedtls_pk_setup_opaque(pk, *psa_key);
+        if (ret != 0) {
+            stapler_mbedtls_platform_free_key(pk, psa_key);
+        }
+        return ret;
+    }
+#endif
+    ret = mbedtls_pk_parse_key(pk, der, len, NULL, 0, stapler_mbedtls_platform_random, NULL);
+#endif
+    if (ret != 0) {
+        stapler_mbedtls_platform_free_key(pk, psa_key);
+    }
+    return ret;
+}
+
+void stapler_mbedtls_platform_free_key(mbedtls_pk_context *pk, mbedtls_svc_key_id_t *psa_key)
+{
+    mbedtls_pk_free(pk);
+    if (!mbedtls_svc_key_id_is_null(*psa_key)) {
+        (void) psa_destroy_key(*psa_key);
+        *psa_key = MBEDTLS_SVC_KEY_ID_INIT;
+    }
+}
+
+#if defined(MBEDTLS_SSL_TLS_C)
+void stapler_mbedtls_platform_conf_ssl_rng(mbedtls_ssl_config *conf)
+{
+#if MBEDTLS_VERSION_MAJOR >= 4
+    (void) conf; /* TLS takes its randomness from PSA: mbedtls_psa_external_get_random() */
+#else
+    mbedtls_ssl_conf_rng(conf, stapler_mbedtls_platform_random, NULL);
+#endif
+}
+#endif
+
 void stapler_mbedtls_platform_teardown(void)
 {
+    mbedtls_psa_crypto_free();
     mbedtls_memory_buffer_alloc_free();
 }

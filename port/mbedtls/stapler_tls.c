@@ -21,7 +21,7 @@ static unsigned char stapler_tls_key_der[2560];
 /* --- Log lines without printf ---------------------------------------------------------- */
 
 typedef struct {
-    char text[128];
+    char text[160];
     size_t len;
 } stapler_tls_line_t;
 
@@ -112,6 +112,34 @@ static int stapler_tls_staple_cb(void *context, mbedtls_ssl_context *ssl,
     return 0;
 }
 
+/* Server: Mbed TLS calls this once the ClientHello is parsed (TLS 1.2 and 1.3, the first
+ * ClientHello when there is a HelloRetryRequest), before anything is written. RFC 7633: every
+ * client that honours must-staple rejects our certificate without a staple, so it is not
+ * presented; refusing here rather than closing the connection unread lets the client read a
+ * fatal alert (stapler_tls_session_handshake() sends it) instead of a bare end of stream,
+ * which browsers retry over and over. The staple is held from this check on, so the one
+ * found here is the one that is sent. */
+static int stapler_tls_cert_cb(mbedtls_ssl_context *ssl)
+{
+    stapler_tls_session_t *s = mbedtls_ssl_get_user_data_p(ssl);
+    stapler_tls_config_t *config;
+
+    if (s == NULL || s->config == NULL) {
+        return STAPLER_ERR_INVALID_ARGUMENT;
+    }
+    config = s->config;
+    if (config->options.test_staple_override || s->held ||
+        !config->agent->identity[config->options.identity].must_staple) {
+        return 0;
+    }
+    if (stapler_agent_staple_hold(config->agent, config->options.identity, &s->held_der, &s->held_len) != 0) {
+        s->refusing = 1;
+        return STAPLER_ERR_TLS_MUST_STAPLE;
+    }
+    s->held = 1;
+    return 0;
+}
+
 /* --- The peer's staple ----------------------------------------------------------------- */
 
 /* The issuer of crt: the next certificate of the peer's chain if it signed crt, else a trust
@@ -121,18 +149,37 @@ static const mbedtls_x509_crt *stapler_tls_find_issuer(const mbedtls_x509_crt *c
 {
     const mbedtls_x509_crt *c;
 
+    /* RFC 5280 7.1: names compared as Mbed TLS's chain check compares them (an issuer
+     * field may encode the CA's name otherwise than the CA's subject does) */
     if (crt->next != NULL && crt->next->raw.len > 0 &&
-        crt->issuer_raw.len == crt->next->subject_raw.len &&
-        memcmp(crt->issuer_raw.p, crt->next->subject_raw.p, crt->issuer_raw.len) == 0) {
+        stapler_cert_name_equal(crt->issuer_raw.p, crt->issuer_raw.len, crt->next->subject_raw.p,
+                                crt->next->subject_raw.len)) {
         return crt->next;
     }
     for (c = trust; c != NULL && c->raw.len > 0; c = c->next) {
-        if (crt->issuer_raw.len == c->subject_raw.len &&
-            memcmp(crt->issuer_raw.p, c->subject_raw.p, crt->issuer_raw.len) == 0) {
+        if (stapler_cert_name_equal(crt->issuer_raw.p, crt->issuer_raw.len, c->subject_raw.p,
+                                    c->subject_raw.len)) {
             return c;
         }
     }
     return NULL;
+}
+
+/* The peer's end-entity certificate came without a staple: refused when a staple is
+ * required, or when the certificate is must-staple (RFC 7633) and that is enforced. */
+static int stapler_tls_no_staple(stapler_tls_session_t *s, const mbedtls_x509_crt *crt)
+{
+    const stapler_tls_config_t *config = s->config;
+    const int must_staple = stapler_cert_must_staple(crt) != 0;
+
+    s->peer.checked = 1;
+    s->peer.must_staple = must_staple;
+    if (config->options.peer_staple == STAPLER_TLS_PEER_STAPLE_REQUIRE ||
+        (must_staple && config->enforce_peer_must_staple)) {
+        s->peer.result = STAPLER_ERR_TLS_PEER_NO_STAPLE;
+        return s->peer.result;
+    }
+    return 0;
 }
 
 static int stapler_tls_verify_cb(void *context, mbedtls_ssl_context *ssl,
@@ -146,7 +193,7 @@ static int stapler_tls_verify_cb(void *context, mbedtls_ssl_context *ssl,
     stapler_ocsp_response_t response;
     stapler_ocsp_policy_t policy;
     stapler_ocsp_result_t result;
-    int i, ret, must_staple;
+    int i, ret;
 
     if (s == NULL) {
         return STAPLER_ERR_INVALID_ARGUMENT;
@@ -159,21 +206,16 @@ static int stapler_tls_verify_cb(void *context, mbedtls_ssl_context *ssl,
     }
     if (der == NULL) {
         /* Only the end-entity certificate is reported without a staple. */
-        s->peer.checked = 1;
-        must_staple = stapler_cert_must_staple(crt) != 0;
-        s->peer.must_staple = must_staple;
-        if (config->options.peer_staple == STAPLER_TLS_PEER_STAPLE_REQUIRE ||
-            (must_staple && config->enforce_peer_must_staple)) {
-            s->peer.result = STAPLER_ERR_TLS_PEER_NO_STAPLE;
-            return s->peer.result;
-        }
-        return 0;
+        return stapler_tls_no_staple(s, crt);
     }
     s->peer.count++;
     if (depth == 0) {
         s->peer.checked = 1;
         s->peer.length = der_len;
         s->peer.must_staple = stapler_cert_must_staple(crt) != 0;
+        if (config->options.peer_staple_seen != NULL) {
+            config->options.peer_staple_seen(s, der, der_len);
+        }
     }
     issuer = stapler_tls_find_issuer(crt, config->options.trust);
     if (issuer == NULL) {
@@ -223,6 +265,27 @@ static int stapler_tls_x509_dates(void *context, mbedtls_x509_crt *crt, int dept
         *flags |= MBEDTLS_X509_BADCERT_FUTURE;
     }
     return 0;
+}
+
+/* Per session: the dates, and the staple rules for a TLS 1.2 client's certificate. TLS 1.2
+ * gives a client no way to staple, and the patched Mbed TLS does not hand a TLS 1.2 server
+ * the client's (absent) staple at all: without this, a server asking for the peer's staple
+ * would accept a TLS 1.2 client's must-staple certificate, or any client certificate under
+ * STAPLER_TLS_PEER_STAPLE_REQUIRE, without a look (found by tests/fuzz/fuzz_tls_server).
+ * Applied while the chain is verified, the refusal fails the handshake with alert
+ * bad_certificate before it completes, and stapler_tls_session_handshake() says why. */
+static int stapler_tls_x509_session(void *context, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    stapler_tls_session_t *s = context;
+    const int ret = stapler_tls_x509_dates(s->config, crt, depth, flags);
+
+    if (ret == 0 && depth == 0 && s->config->options.endpoint == MBEDTLS_SSL_IS_SERVER &&
+        s->config->options.peer_staple != STAPLER_TLS_PEER_STAPLE_IGNORE &&
+        mbedtls_ssl_get_version_number(&s->ssl) == MBEDTLS_SSL_VERSION_TLS1_2 &&
+        stapler_tls_no_staple(s, crt) != 0) {
+        *flags |= MBEDTLS_X509_BADCERT_OTHER;
+    }
+    return ret;
 }
 
 /* --- Transport -------------------------------------------------------------------------- */
@@ -287,13 +350,14 @@ int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent
     }
     mbedtls_ssl_config_init(&config->conf);
     mbedtls_pk_init(&config->key);
+    config->key_id = MBEDTLS_SVC_KEY_ID_INIT;
 
     ret = mbedtls_ssl_config_defaults(&config->conf, options->endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
                                       MBEDTLS_SSL_PRESET_DEFAULT);
     if (ret != 0) {
         goto fail;
     }
-    mbedtls_ssl_conf_rng(&config->conf, stapler_mbedtls_platform_random, NULL);
+    stapler_mbedtls_platform_conf_ssl_rng(&config->conf);
     mbedtls_ssl_conf_min_tls_version(&config->conf, config->options.min_version);
     mbedtls_ssl_conf_max_tls_version(&config->conf, config->options.max_version);
     mbedtls_ssl_conf_verify(&config->conf, stapler_tls_x509_dates, config);
@@ -322,8 +386,8 @@ int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent
         ret = agent->port->flash.read(agent->port->context, cred->key.offset, stapler_tls_key_der,
                                       cred->key.length);
         if (ret == 0) {
-            ret = mbedtls_pk_parse_key(&config->key, stapler_tls_key_der, cred->key.length, NULL, 0,
-                                       stapler_mbedtls_platform_random, NULL);
+            ret = stapler_mbedtls_platform_parse_key(&config->key, &config->key_id,
+                                                     stapler_tls_key_der, cred->key.length);
         }
         mbedtls_platform_zeroize(stapler_tls_key_der, sizeof(stapler_tls_key_der));
         if (ret != 0) {
@@ -334,6 +398,9 @@ int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent
             goto fail;
         }
         mbedtls_ssl_conf_ocsp_staple_cb(&config->conf, stapler_tls_staple_cb, config);
+    }
+    if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
+        mbedtls_ssl_conf_cert_cb(&config->conf, stapler_tls_cert_cb);
     }
     if (config->options.peer_staple != STAPLER_TLS_PEER_STAPLE_IGNORE) {
         mbedtls_ssl_conf_ocsp_verify_cb(&config->conf, stapler_tls_verify_cb, config);
@@ -351,7 +418,7 @@ void stapler_tls_config_free(stapler_tls_config_t *config)
         return;
     }
     mbedtls_ssl_config_free(&config->conf);
-    mbedtls_pk_free(&config->key);
+    stapler_mbedtls_platform_free_key(&config->key, &config->key_id);
 }
 
 /* --- Sessions ---------------------------------------------------------------------------- */
@@ -383,15 +450,18 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
         return ret;
     }
     mbedtls_ssl_set_user_data_p(&session->ssl, session);
+    mbedtls_ssl_set_verify(&session->ssl, stapler_tls_x509_session, session);
     mbedtls_ssl_set_bio(&session->ssl, session, stapler_tls_bio_send, stapler_tls_bio_recv, NULL);
-    if ((config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) &&
+    if (config->options.endpoint == MBEDTLS_SSL_IS_CLIENT && config->options.present_certificate &&
         !config->options.test_staple_override &&
         config->agent->identity[config->options.identity].must_staple) {
         stapler_identity_status_t status;
 
-        /* RFC 7633: every peer that honours must-staple rejects our certificate without a
-         * staple. Say so here, before a byte is sent, instead of in a peer's log: the
-         * session is over at once, and stapler_tls_session_handshake() returns why. */
+        /* RFC 7633: every server that honours must-staple rejects our certificate without a
+         * staple. A client knows that before it connects, and a ClientHello sent only to be
+         * aborted would tell the server nothing it could act on: the session is over at once,
+         * before a byte is sent, and stapler_tls_session_handshake() returns why. (A server
+         * cannot choose its moment: it refuses from stapler_tls_cert_cb(), with an alert.) */
         if (stapler_agent_status(config->agent, config->options.identity, &status) != 0 ||
             !status.serving) {
             stapler_tls_session_over(session, STAPLER_ERR_TLS_MUST_STAPLE);
@@ -438,6 +508,50 @@ const char *stapler_tls_error_slug(int result)
     return "mbedtls_error";
 }
 
+/* A must-staple refusal: what was done, then why, from the agent's view of the identity's
+ * staple (slugs and numbers; with CONFIG_STAPLER_ERROR_MESSAGES also what to do). */
+static void stapler_tls_log_refusal(const stapler_tls_session_t *session)
+{
+    stapler_tls_config_t *config = session->config;
+    const unsigned identity = config->options.identity;
+    stapler_identity_status_t status;
+    stapler_tls_line_t line = { "", 0 };
+
+    stapler_tls_put(&line, "tls: identity ");
+    stapler_tls_put_uint(&line, identity);
+    stapler_tls_put(&line, " is must-staple (RFC 7633) without a valid staple: not presented, ");
+    stapler_tls_put(&line, config->options.endpoint == MBEDTLS_SSL_IS_CLIENT ? "handshake not started"
+                           : session->alert_sent ? "alert handshake_failure (40) sent" : "alert not sent");
+    stapler_tls_log(session, STAPLER_LOG_WARNING, &line);
+    if (stapler_agent_status(config->agent, identity, &status) != 0) {
+        return;
+    }
+    line.len = 0;
+    stapler_tls_put(&line, "tls: identity ");
+    stapler_tls_put_uint(&line, identity);
+    stapler_tls_put(&line, ": staple ");
+    stapler_tls_put(&line, stapler_agent_state_name(status.state));
+    stapler_tls_put(&line, ", last error ");
+    stapler_tls_put(&line, status.last_error != 0 ? stapler_error_slug(status.last_error) : "none");
+    stapler_tls_put(&line, ", failures ");
+    stapler_tls_put_uint(&line, status.consecutive_failures);
+    if (status.state == STAPLER_IDENTITY_NO_STAPLE) {
+        if (status.fetching) {
+            stapler_tls_put(&line, ", fetching");
+        } else {
+            stapler_tls_put(&line, ", next fetch in ");
+            stapler_tls_put_uint(&line, status.next_attempt_in > 0 ? (size_t) status.next_attempt_in : 0u);
+            stapler_tls_put(&line, " s");
+        }
+    }
+    if (STAPLER_IS_ENABLED(CONFIG_STAPLER_ERROR_MESSAGES)) {
+        stapler_tls_put(&line, status.state == STAPLER_IDENTITY_REVOKED ? ": replace the certificate"
+                               : status.state == STAPLER_IDENTITY_NOT_APPLICABLE ? ": provision an OCSP URL (--url)"
+                               : ": check the OCSP responder");
+    }
+    stapler_tls_log(session, STAPLER_LOG_WARNING, &line);
+}
+
 /* The handshake is over (either way): let go of the staple and count the outcome, once. */
 static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
 {
@@ -449,14 +563,16 @@ static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
     session->counted = 1;
     session->result = result;
     if (session->held) {
-        stapler_agent_staple_release(config->agent, config->options.identity);
+        stapler_agent_staple_release(config->agent, config->options.identity, session->held_der);
         session->held = 0;
     }
     if (config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) {
         stapler_agent_handshake_done(config->agent, config->options.identity,
                                      stapler_tls_session_outcome(session));
     }
-    if (result != 0) {
+    if (result == STAPLER_ERR_TLS_MUST_STAPLE) {
+        stapler_tls_log_refusal(session);
+    } else if (result != 0) {
         stapler_tls_line_t line = { "", 0 };
 
         stapler_tls_put(&line, "tls: handshake failed: ");
@@ -473,6 +589,22 @@ static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
     }
 }
 
+/* stapler_tls_cert_cb() refused: Mbed TLS returned its code and sent nothing, so the alert is
+ * ours to send (in the clear: no keys exist yet). While the transport is full, the record
+ * waits in Mbed TLS's output buffer and each call flushes it (MBEDTLS_ERR_SSL_WANT_WRITE). */
+static int stapler_tls_session_refuse(stapler_tls_session_t *session)
+{
+    const int ret = mbedtls_ssl_send_alert_message(&session->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                                   MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+
+    if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        return ret;
+    }
+    session->alert_sent = ret == 0;
+    stapler_tls_session_over(session, STAPLER_ERR_TLS_MUST_STAPLE);
+    return STAPLER_ERR_TLS_MUST_STAPLE;
+}
+
 int stapler_tls_session_handshake(stapler_tls_session_t *session)
 {
     int ret;
@@ -483,9 +615,15 @@ int stapler_tls_session_handshake(stapler_tls_session_t *session)
     if (session->counted) {
         return session->result;
     }
+    if (session->refusing) {
+        return stapler_tls_session_refuse(session);
+    }
     ret = mbedtls_ssl_handshake(&session->ssl);
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
         return ret;
+    }
+    if (session->refusing) {
+        return stapler_tls_session_refuse(session);
     }
     if (ret != 0 && session->peer.result != 0) {
         ret = session->peer.result; /* our own code rather than Mbed TLS's pass-through */
@@ -509,11 +647,12 @@ void stapler_tls_session_free(stapler_tls_session_t *session)
     if (session == NULL || session->config == NULL) {
         return;
     }
-    if (!session->counted && (session->bytes_out > 0 || session->held)) {
-        stapler_tls_session_over(session, MBEDTLS_ERR_SSL_CONN_EOF);
+    if (!session->counted && (session->refusing || session->bytes_out > 0 || session->held)) {
+        stapler_tls_session_over(session, session->refusing ? STAPLER_ERR_TLS_MUST_STAPLE : MBEDTLS_ERR_SSL_CONN_EOF);
     }
     if (session->held) {
-        stapler_agent_staple_release(session->config->agent, session->config->options.identity);
+        stapler_agent_staple_release(session->config->agent, session->config->options.identity,
+                                     session->held_der);
         session->held = 0;
     }
     if (mbedtls_ssl_is_handshake_over(&session->ssl)) {

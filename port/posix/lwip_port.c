@@ -8,6 +8,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#if !defined(STAPLER_LWIP_THREADS)
+/* (With NO_SYS=0, lwIP's contrib/ports/unix sys_arch.c has its own.) */
 uint32_t sys_now(void)
 {
     struct timespec ts;
@@ -16,6 +18,7 @@ uint32_t sys_now(void)
     /* Wraps at 2^32 ms (49.7 days), as lwIP's timers expect. */
     return (uint32_t) ((uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u);
 }
+#endif
 
 uint32_t stapler_lwip_rand(void)
 {

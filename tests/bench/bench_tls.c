@@ -90,6 +90,10 @@ static void die(const char *what, int ret)
     exit(1);
 }
 
+/* Keys are loaded the way Stapler's TLS glue loads a device key (with PSA: into PSA once,
+ * an opaque PK), so the figures are the glue's. */
+static mbedtls_svc_key_id_t key_id = MBEDTLS_SVC_KEY_ID_INIT;
+
 static void load_key(mbedtls_pk_context *key, const char *name)
 {
     static unsigned char buf[8192];
@@ -98,8 +102,7 @@ static void load_key(mbedtls_pk_context *key, const char *name)
     if (n <= 0) {
         die(name, -1);
     }
-    buf[n] = 0;
-    ret = mbedtls_pk_parse_key(key, buf, (size_t) n + 1, NULL, 0, stapler_mbedtls_platform_random, NULL);
+    ret = stapler_mbedtls_platform_parse_key(key, &key_id, buf, (size_t) n);
     if (ret != 0) {
         die(name, ret);
     }
@@ -189,7 +192,7 @@ int main(int argc, char **argv)
         if (!server_side) {
             /* The peer is the server of a client-auth handshake: it has its own identity. */
             load_crt(&own, "leaf2-rsa.der");
-            load_key(&key, "leaf2-rsa.key");
+            load_key(&key, "leaf2-rsa-key-pkcs8.der");
             mbedtls_x509_crt_free(&ca);
             mbedtls_x509_crt_init(&ca);
             load_crt(&ca, strcmp(alg, "ec") == 0 ? "ca-ec.der" : "ca-rsa.der");
@@ -217,7 +220,7 @@ int main(int argc, char **argv)
     fd = fds[0];
     close(fds[1]);
     load_crt(&own, strcmp(alg, "ec") == 0 ? "leaf-ec.der" : "leaf-rsa.der");
-    load_key(&key, strcmp(alg, "ec") == 0 ? "leaf-ec.key" : "leaf-rsa.key");
+    load_key(&key, strcmp(alg, "ec") == 0 ? "leaf-ec-key-pkcs8.der" : "leaf-rsa-key-pkcs8.der");
     load_crt(&ca, "ca-rsa.der"); /* the client-auth peer's CA */
     if (want_staple) {
         long n = stapler_test_read(vectors, strcmp(alg, "ec") == 0 ? "good-ec.der" : "good-rsa-byname.der",
@@ -275,7 +278,7 @@ int main(int argc, char **argv)
     mbedtls_ssl_config_free(&conf);
     mbedtls_x509_crt_free(&own);
     mbedtls_x509_crt_free(&ca);
-    mbedtls_pk_free(&key);
+    stapler_mbedtls_platform_free_key(&key, &key_id);
     mbedtls_psa_crypto_free();
     return 0;
 }

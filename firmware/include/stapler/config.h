@@ -32,9 +32,18 @@
 /** Largest OCSP response accepted, and the size of one staple buffer. */
 #define STAPLER_RESPONSE_MAX        ((unsigned) CONFIG_STAPLER_RESPONSE_MAX)
 /** RAM taken by the staple buffers of all identities. */
-#define STAPLER_STAPLE_RAM          (STAPLER_RESPONSE_MAX * STAPLER_MAX_IDENTITIES)
+/* Staple buffers per identity: the staple, and the one before it while handshakes still
+ * send it (stapler/agent.h), so a refresh is never held up by handshakes in progress. */
+#define STAPLER_STAPLE_BUFFERS      2u
+#define STAPLER_STAPLE_RAM          (STAPLER_RESPONSE_MAX * STAPLER_STAPLE_BUFFERS * STAPLER_MAX_IDENTITIES)
 /** Clock skew tolerated on response validity times (seconds). */
 #define STAPLER_CLOCK_SKEW_S        CONFIG_STAPLER_CLOCK_SKEW_S
+/** Octets of the nonce the agent sends (CONFIG_STAPLER_OCSP_NONCE_LEN), 0 without nonces. */
+#if defined(CONFIG_STAPLER_OCSP_NONCE) && defined(CONFIG_STAPLER_OCSP_NONCE_LEN)
+#define STAPLER_NONCE_LEN           CONFIG_STAPLER_OCSP_NONCE_LEN
+#else
+#define STAPLER_NONCE_LEN           0
+#endif
 
 /* --- Flash layout (bytes; docs/SPEC.md) -------------------------------------------------- */
 /** Staple records are 32-byte aligned: header, DER padded to 32, commit trailer. */
@@ -57,19 +66,28 @@
 #error "CONFIG_STAPLER_FLASH_SECTOR_SIZE must be a power of two (the flash's erase unit)"
 #endif
 
-/* A ring must hold the newest record, the one being written and the sector erased ahead of
- * it, so that an append never erases the newest record (docs/DESIGN.md). */
-#if CONFIG_STAPLER_STAPLE_RING_SECTORS * CONFIG_STAPLER_FLASH_SECTOR_SIZE < \
-    2 * (64 + CONFIG_STAPLER_RESPONSE_MAX + 31) + CONFIG_STAPLER_FLASH_SECTOR_SIZE
-#error "CONFIG_STAPLER_STAPLE_RING_SECTORS is too small for two records of CONFIG_STAPLER_RESPONSE_MAX plus one sector: raise it (or lower CONFIG_STAPLER_RESPONSE_MAX)"
+/* A ring must hold the newest record, the one being written, the rest of a sector a torn
+ * write leaves, and the sectors a record at the start of the ring erases after a wrap, so
+ * that an append never has to erase the newest record (STAPLER_RING_MIN_SIZE in
+ * stapler/ring.h, the same bound in a form #if can evaluate; docs/DESIGN.md). */
+#define STAPLER_RECORD_MAX_PP_ (64 + (CONFIG_STAPLER_RESPONSE_MAX + 31) / 32 * 32)
+#define STAPLER_RING_MIN_PP_ (2 * STAPLER_RECORD_MAX_PP_ + CONFIG_STAPLER_FLASH_SECTOR_SIZE + \
+    (STAPLER_RECORD_MAX_PP_ + CONFIG_STAPLER_FLASH_SECTOR_SIZE - 1) / CONFIG_STAPLER_FLASH_SECTOR_SIZE * \
+    CONFIG_STAPLER_FLASH_SECTOR_SIZE)
+#if CONFIG_STAPLER_STAPLE_RING_SECTORS * CONFIG_STAPLER_FLASH_SECTOR_SIZE < STAPLER_RING_MIN_PP_
+#error "CONFIG_STAPLER_STAPLE_RING_SECTORS is too small for CONFIG_STAPLER_RESPONSE_MAX: a ring needs two records, a sector, and a record rounded up to sectors (about 3 x RESPONSE_MAX + 2 sectors); raise it (or lower CONFIG_STAPLER_RESPONSE_MAX)"
 #endif
-#if CONFIG_STAPLER_CHAIN_STAPLES > 0 && CONFIG_STAPLER_CHAIN_RING_SECTORS * CONFIG_STAPLER_FLASH_SECTOR_SIZE < \
-    2 * (64 + CONFIG_STAPLER_RESPONSE_MAX + 31) + CONFIG_STAPLER_FLASH_SECTOR_SIZE
-#error "CONFIG_STAPLER_CHAIN_RING_SECTORS is too small for two records of CONFIG_STAPLER_RESPONSE_MAX plus one sector: raise it"
+#if CONFIG_STAPLER_CHAIN_STAPLES > 0 && CONFIG_STAPLER_CHAIN_RING_SECTORS * CONFIG_STAPLER_FLASH_SECTOR_SIZE < STAPLER_RING_MIN_PP_
+#error "CONFIG_STAPLER_CHAIN_RING_SECTORS is too small for CONFIG_STAPLER_RESPONSE_MAX: a ring needs two records, a sector, and a record rounded up to sectors (about 3 x RESPONSE_MAX + 2 sectors); raise it (or lower CONFIG_STAPLER_RESPONSE_MAX)"
 #endif
 #if !defined(CONFIG_STAPLER_ALGO_RSA) && !defined(CONFIG_STAPLER_ALGO_ECDSA_P256) && \
     !defined(CONFIG_STAPLER_ALGO_ECDSA_P384)
 #error "No signature algorithm is enabled, so no OCSP response could ever be verified: enable CONFIG_STAPLER_ALGO_RSA and/or an ECDSA curve (menuconfig: OCSP)"
+#endif
+
+/* RFC 9654: a nonce is 1 to 128 octets (stapler/ocsp.h's STAPLER_OCSP_NONCE_MAX). */
+#if STAPLER_NONCE_LEN > 128 || (defined(CONFIG_STAPLER_OCSP_NONCE) && STAPLER_NONCE_LEN < 1)
+#error "CONFIG_STAPLER_OCSP_NONCE_LEN must be 1 to 128 octets (RFC 9654); 32 is what RFC 9654 asks clients to send"
 #endif
 
 #if (CONFIG_STAPLER_RESPONSE_MAX * CONFIG_STAPLER_MAX_IDENTITIES) > 65536

@@ -45,8 +45,10 @@ typedef enum {
     STAPLER_ERR_OCSP_NONCE_MISMATCH = -0x010C,     /**< The response does not carry our nonce. */
     STAPLER_ERR_OCSP_NOT_YET_VALID = -0x010D,      /**< thisUpdate is in the future. */
     STAPLER_ERR_OCSP_EXPIRED = -0x010E,            /**< Past nextUpdate (or max age). */
+    STAPLER_ERR_OCSP_NONCE_IGNORED = -0x010F,      /**< We sent a nonce; the response has none. */
     STAPLER_ERR_CERT_NO_OCSP_URL = -0x0110,        /**< The certificate names no OCSP responder. */
     STAPLER_ERR_CERT_MALFORMED_EXTENSION = -0x0111, /**< AIA or TLS Feature extension malformed. */
+    STAPLER_ERR_CERT_MALFORMED = -0x0112,          /**< Not a well-formed X.509 certificate. */
     /* Credential store and staple cache */
     STAPLER_ERR_CACHE_EMPTY = -0x0201,         /**< No valid staple record in the ring. */
     STAPLER_ERR_CACHE_CORRUPT = -0x0202,       /**< The newest record no longer checks. */

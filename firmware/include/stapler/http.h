@@ -54,16 +54,26 @@ typedef struct {
  */
 int stapler_http_url_parse(const char *url, stapler_http_url_t *out);
 
+/** Request flags (stapler_http_request_write(), stapler_http_exchange_start_with()). */
+#define STAPLER_HTTP_VIA_PROXY 1u /**< the request target is the absolute URL (a proxy's form) */
+#define STAPLER_HTTP_POST      2u /**< POST even when the GET form would fit (a responder that
+                                       refused GET before) */
+#define STAPLER_HTTP_GET_AS_IS 4u /**< GET the URL as it stands: it already is the whole request
+                                       URI (a redirected GET's Location, RFC 9110 10.2.2) */
+
 /**
  * \brief Write the HTTP request for an OCSP request: GET with the base64 in the path when
  *        the whole URL fits in 255 bytes and has no query, else POST with Content-Type
  *        application/ocsp-request. HTTP/1.1, Host (with the port when not 80), Accept,
- *        Connection: close. With \p via_proxy the request target is the absolute URL.
+ *        Connection: close.
+ * \param flags    STAPLER_HTTP_VIA_PROXY: the request target is the absolute URL;
+ *                 STAPLER_HTTP_POST: POST whatever the size; STAPLER_HTTP_GET_AS_IS: GET the
+ *                 URL itself, nothing appended (ignored with STAPLER_HTTP_POST). 0 for none.
  * \param is_post  Receives 1 for POST, 0 for GET (may be NULL).
  * \return 0; STAPLER_ERR_HTTP_URL; STAPLER_ERR_BUFFER_TOO_SMALL; STAPLER_ERR_INVALID_ARGUMENT.
  */
 int stapler_http_request_write(const char *url, const unsigned char *ocsp_request,
-                               size_t ocsp_request_len, int via_proxy, char *out, size_t out_size,
+                               size_t ocsp_request_len, unsigned flags, char *out, size_t out_size,
                                size_t *out_len, int *is_post);
 
 /** Parser states (internal). */
@@ -147,7 +157,13 @@ typedef struct {
     uint32_t connect_timeout_ms;                /**< CONFIG_STAPLER_HTTP_CONNECT_TIMEOUT_MS */
     uint32_t idle_timeout_ms;                   /**< CONFIG_STAPLER_HTTP_IDLE_TIMEOUT_MS */
     uint32_t total_timeout_ms;                  /**< CONFIG_STAPLER_HTTP_TOTAL_TIMEOUT_MS */
-    int is_post;
+    int is_post;                                /**< the request sent last (the one answered) was a POST */
+    int get_as_is;                              /**< a GET was redirected: url is its Location,
+                                                     the whole request URI */
+    int post_only;                              /**< STAPLER_HTTP_POST was given: no GET at all */
+    int get_refused;                            /**< a GET was refused (4xx but 429, or a 3xx not
+                                                     followed) and asked again by POST */
+    int get_status;                             /**< the status that refused the GET, or 0 */
     char url[STAPLER_URL_MAX + 1];              /**< the URL being fetched (after redirects) */
     char proxy[STAPLER_HTTP_HOST_MAX + 8];      /**< host:port of the proxy, or "" */
     unsigned char ocsp_request[STAPLER_OCSP_REQUEST_MAX];
@@ -163,6 +179,12 @@ typedef struct {
  * \brief Start fetching \p url with the DER OCSP request. \p proxy is "host:port" or
  *        NULL/"" for a direct connection. On an immediate failure the exchange is DONE
  *        with that result (stapler_http_exchange_step() reports it).
+ *
+ * A request that fits goes out as GET (RFC 5019). Some responders refuse GET (Debian's
+ * cfssl answers 400, or 301 when the base64 holds "//"): when a GET, before any redirect
+ * was followed, is answered with a 4xx other than 429 or with a redirect that is not
+ * followed, the exchange asks the same URL again by POST, within the same total timeout,
+ * and sets get_refused and get_status. The result is then the POST's.
  * \return 0 when started (or failed at once: see the step); STAPLER_ERR_INVALID_ARGUMENT.
  */
 int stapler_http_exchange_start(stapler_http_exchange_t *exchange, const stapler_port_t *port,
@@ -171,13 +193,15 @@ int stapler_http_exchange_start(stapler_http_exchange_t *exchange, const stapler
 
 /**
  * \brief Start like stapler_http_exchange_start(), with other limits than Kconfig's (a tool
- *        or a test; 0 keeps the Kconfig value).
+ *        or a test; 0 keeps the Kconfig value) and request flags: STAPLER_HTTP_POST sends
+ *        POST from the start (a responder known to refuse GET); STAPLER_HTTP_VIA_PROXY is
+ *        ignored (\p proxy decides).
  */
 int stapler_http_exchange_start_with(stapler_http_exchange_t *exchange, const stapler_port_t *port,
                                      const char *url, const char *proxy,
                                      const unsigned char *ocsp_request, size_t ocsp_request_len,
                                      uint32_t connect_timeout_ms, uint32_t idle_timeout_ms,
-                                     uint32_t total_timeout_ms);
+                                     uint32_t total_timeout_ms, unsigned flags);
 
 /**
  * \brief Move the exchange on: call it after network events and when \p wait_ms expires.

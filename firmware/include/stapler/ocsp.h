@@ -1,6 +1,7 @@
 /**
  * \file ocsp.h
- * \brief OCSP codec: request encoder, response decoder and verifier (RFC 6960, RFC 5019).
+ * \brief OCSP codec: request encoder, response decoder and verifier (RFC 6960, RFC 9919,
+ *        RFC 9654 nonces).
  *
  * Built on Mbed TLS's ASN.1, X.509, MD and PK modules; no heap of its own (verifying a
  * delegated responder certificate uses Mbed TLS's static arena). Decoding is zero-copy: a
@@ -26,14 +27,16 @@
 
 #include "mbedtls/x509_crt.h"
 
+#include "stapler/config.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /** Hash used in a CertID (RFC 6960 4.1.1). */
 typedef enum {
-    STAPLER_OCSP_CERTID_SHA1 = 0,  /**< What RFC 5019 responders expect; the default. */
-    STAPLER_OCSP_CERTID_SHA256 = 1,
+    STAPLER_OCSP_CERTID_SHA1 = 0,   /**< What RFC 5019 responders expected; the fallback. */
+    STAPLER_OCSP_CERTID_SHA256 = 1, /**< What RFC 9919 recommends (CONFIG_STAPLER_OCSP_CERTID_SHA256). */
 } stapler_ocsp_certid_hash_t;
 
 /** OCSPResponseStatus (RFC 6960 4.2.1). A value, not an error code. */
@@ -56,11 +59,19 @@ typedef enum {
 /** No CRLReason was given with a revocation. */
 #define STAPLER_OCSP_REASON_NONE (-1)
 
-/** Largest nonce accepted or sent (RFC 8954: 1..32 octets). */
-#define STAPLER_OCSP_NONCE_MAX 32
+/** Largest nonce accepted or sent (RFC 9654: 1..128 octets; RFC 8954's 32 no longer holds). */
+#define STAPLER_OCSP_NONCE_MAX 128
 
-/** Largest DER request for one certificate, with a 32-byte nonce and SHA-256 CertID. */
-#define STAPLER_OCSP_REQUEST_MAX 192
+/** The nonce length request buffers are sized for: the configured one
+ *  (CONFIG_STAPLER_OCSP_NONCE_LEN), at least the 32 octets RFC 9654 asks clients to send. */
+#define STAPLER_OCSP_REQUEST_NONCE_MAX (STAPLER_NONCE_LEN > 32 ? STAPLER_NONCE_LEN : 32)
+
+/** Bytes that always hold a DER request for one certificate with a SHA-256 CertID, a serial
+ *  number of up to 32 octets and a nonce of \p nonce_len octets (0: none). */
+#define STAPLER_OCSP_REQUEST_SIZE(nonce_len) (160u + (unsigned) (nonce_len))
+
+/** Largest DER request this build writes: 192 bytes unless a nonce over 32 octets is configured. */
+#define STAPLER_OCSP_REQUEST_MAX STAPLER_OCSP_REQUEST_SIZE(STAPLER_OCSP_REQUEST_NONCE_MAX)
 
 /**
  * A decoded OCSPResponse. Every pointer points into the buffer given to
@@ -124,12 +135,16 @@ typedef struct {
 void stapler_ocsp_policy_init(stapler_ocsp_policy_t *policy, int64_t now);
 
 /**
- * \brief Encode an OCSPRequest for \p cert issued by \p issuer (RFC 6960 4.1.1).
+ * \brief Encode an OCSPRequest for \p cert issued by \p issuer (RFC 6960 4.1.1). The
+ *        CertID's issuerNameHash covers \p cert's issuer field as encoded there, its
+ *        issuerKeyHash the issuer's public key.
  *
- * \param hash      CertID hash (SHA-1 unless the responder needs SHA-256).
- * \param nonce     Nonce octets to send (RFC 8954), or NULL for none.
+ * \param hash      CertID hash: SHA-256 as RFC 9919 recommends, SHA-1 for a responder that
+ *                  refuses it.
+ * \param nonce     Nonce octets to send (RFC 9654), or NULL for none.
  * \param nonce_len 1..STAPLER_OCSP_NONCE_MAX when \p nonce is not NULL.
- * \param out       Where the DER goes; STAPLER_OCSP_REQUEST_MAX bytes always suffice.
+ * \param out       Where the DER goes; STAPLER_OCSP_REQUEST_SIZE(nonce_len) bytes always
+ *                  suffice (STAPLER_OCSP_REQUEST_MAX for the nonces this build sends).
  * \param out_len   Receives the DER length; the DER starts at \p out.
  * \return 0; STAPLER_ERR_INVALID_ARGUMENT; STAPLER_ERR_BUFFER_TOO_SMALL.
  */
@@ -168,7 +183,9 @@ int stapler_ocsp_response_parse(stapler_ocsp_response_t *response, const unsigne
 
 /**
  * \brief Find the SingleResponse for \p cert / \p issuer, recomputing the CertID with the
- *        hash each SingleResponse used (SHA-1, SHA-256, SHA-384, SHA-512).
+ *        hash each SingleResponse used (SHA-1, SHA-256, SHA-384, SHA-512). The issuerNameHash
+ *        may cover \p cert's issuer field (RFC 6960 4.1.1) or, where that is encoded
+ *        differently, \p issuer's subject; the issuerKeyHash and serial must match.
  * \return 0 and \p single filled; STAPLER_ERR_OCSP_CERT_NOT_IN_RESPONSE;
  *         STAPLER_ERR_OCSP_MALFORMED.
  */
@@ -183,15 +200,34 @@ int stapler_ocsp_response_find(const stapler_ocsp_response_t *response,
  * signature over tbsResponseData; the signer is the issuer (byName or byKey) or a delegated
  * responder certificate included in the response, issued and signed by the issuer, with
  * id-kp-OCSPSigning, valid at policy->now; the nonce when one was sent; the time window.
+ * Names (a byName ResponderID, the delegate's issuer) are compared as RFC 5280 7.1 says
+ * (stapler_cert_name_equal()). A certificate in `certs` that this build cannot parse (an
+ * algorithm not built in, a precertificate) is skipped: the signature does not cover `certs`.
  * The certificate status itself is returned in \p result, never as an error.
  *
+ * \p issuer may be a certificate from stapler_cert_parse_issuer() (name and key only).
+ *
  * \return 0 when verified (then result->single.cert_status is the answer), else an
- *         STAPLER_ERR_OCSP_* code naming the first check that failed.
+ *         STAPLER_ERR_OCSP_* code naming the first check that failed:
+ *         STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM also when the signer's certificate is in the
+ *         response but cannot be parsed here; STAPLER_ERR_OCSP_NONCE_IGNORED when a nonce was
+ *         sent and the response carries none, STAPLER_ERR_OCSP_NONCE_MISMATCH when it carries
+ *         another.
  */
 int stapler_ocsp_response_verify(const stapler_ocsp_response_t *response,
                                  const mbedtls_x509_crt *cert, const mbedtls_x509_crt *issuer,
                                  const stapler_ocsp_policy_t *policy,
                                  stapler_ocsp_result_t *result);
+
+/**
+ * \brief Whether \p crt's signature verifies under \p signer's public key (with
+ *        RSASSA-PSS parameters read from \p crt's DER). Names are not compared.
+ * \return 0; STAPLER_ERR_OCSP_BAD_SIGNATURE; STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM;
+ *         STAPLER_ERR_OCSP_SHA1_SIGNATURE when \p allow_sha1 is 0 and it is SHA-1;
+ *         STAPLER_ERR_OCSP_MALFORMED; STAPLER_ERR_NO_MEMORY.
+ */
+int stapler_ocsp_certificate_signed_by(const mbedtls_x509_crt *crt, const mbedtls_x509_crt *signer,
+                                       int allow_sha1);
 
 /** RFC 5280 name of a CRLReason ("keyCompromise", ...), or NULL if none or unknown. */
 const char *stapler_ocsp_reason_name(int reason);

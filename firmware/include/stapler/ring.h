@@ -29,8 +29,18 @@ extern "C" {
 /** Bytes of the certificate fingerprint stored with each record (SHA-256 prefix). */
 #define STAPLER_FINGERPRINT_SIZE 8
 
-/** Smallest ring (bytes) for records of up to STAPLER_RESPONSE_MAX with this sector size. */
-#define STAPLER_RING_MIN_SIZE(sector_size) (2u * STAPLER_RECORD_MAX + (sector_size))
+/**
+ * Smallest ring (bytes) for records of up to STAPLER_RESPONSE_MAX with this sector size: the
+ * newest record, the one being written, the rest of a sector that a torn write leaves
+ * unusable, and the sectors that a record written at offset 0 after a wrap erases (a record
+ * rounded up to whole sectors). With less, the erase before a wrapped append can reach the
+ * newest record, and the ring refuses to append (docs/DESIGN.md; found by tests/fuzz/fuzz_ring:
+ * two records of STAPLER_RECORD_MAX plus a sector, the bound before, is not enough).
+ * stapler/config.h checks the configured rings against the same bound.
+ */
+#define STAPLER_RING_MIN_SIZE(sector_size) \
+    (2u * STAPLER_RECORD_MAX + (sector_size) + \
+     (STAPLER_RECORD_MAX + (sector_size) - 1u) / (sector_size) * (sector_size))
 
 /** A ring's state. The caller allocates it; nothing to free. */
 typedef struct {
@@ -84,7 +94,8 @@ int stapler_ring_read_latest(stapler_ring_t *ring, unsigned char *buffer, size_t
  * record is still the newest, and still intact.
  * \return 0; STAPLER_ERR_CACHE_TOO_LARGE (over STAPLER_RESPONSE_MAX);
  *         STAPLER_ERR_CACHE_WRITE_FAILED (read-back mismatch: worn or faulty flash);
- *         a port error.
+ *         STAPLER_ERR_CACHE_CORRUPT (the newest record's sequence number is 0xFFFFFFFF, so
+ *         no record can be newer: only a corrupt or forged image has one); a port error.
  */
 int stapler_ring_append(stapler_ring_t *ring, const unsigned char *der, size_t length,
                         const uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE]);

@@ -12,8 +12,32 @@
 #define STAPLER_LWIPOPTS_H
 
 /* --- System ----------------------------------------------------------------------------- */
+#if defined(STAPLER_LWIP_THREADS) && STAPLER_LWIP_THREADS
+/* With an OS (the threaded simulator on lwIP's contrib/ports/unix sys_arch; an RTOS port
+ * plugs in its own sys_arch): lwIP's tcpip thread runs the stack and its timers, and other
+ * threads call the raw API under the core lock (LOCK_TCPIP_CORE), as port/lwip's transport
+ * does. Received frames go to tcpip_input() from the driver's thread or interrupt. No
+ * netconn/sockets: the raw API under the core lock needs neither (docs/DESIGN.md). */
+#define NO_SYS                      0
+#define SYS_LIGHTWEIGHT_PROT        1
+#define LWIP_TCPIP_CORE_LOCKING     1
+#define LWIP_TCPIP_CORE_LOCKING_INPUT 0
+#define TCPIP_MBOX_SIZE             64
+#define TCPIP_THREAD_STACKSIZE      0   /* the platform's default (pthreads: 8 MiB; an RTOS: set it) */
+#define TCPIP_THREAD_PRIO           1
+#define DEFAULT_THREAD_STACKSIZE    0
+#define MEMP_NUM_TCPIP_MSG_INPKT    64
+/* lwIP checks that every raw API call holds the core lock (contrib/ports/unix sys_arch). */
+#define LWIP_ASSERT_CORE_LOCKED()   sys_check_core_locking()
+#define LWIP_MARK_TCPIP_THREAD()    sys_mark_tcpip_thread()
+#if !defined(__ASSEMBLER__)
+void sys_check_core_locking(void);
+void sys_mark_tcpip_thread(void);
+#endif
+#else
 #define NO_SYS                      1
 #define SYS_LIGHTWEIGHT_PROT        0
+#endif
 #define LWIP_NETCONN                0
 #define LWIP_SOCKET                 0
 #define LWIP_TIMERS                 1
@@ -24,6 +48,17 @@
 /* Pointer size: 4 on Cortex-M; 8 on a 64-bit PC, where lwIP's pool headers hold 8-byte
  * pointers (4 there is undefined behaviour, caught by UBSan in the host tests). */
 #define MEM_ALIGNMENT               __SIZEOF_POINTER__
+#if defined(STAPLER_LWIP_THREADS) && STAPLER_LWIP_THREADS
+/* A server for several TLS clients at once (the load test: 8 clients and their 8 server
+ * sides over the loopback netif, plus the agent's fetch): room for all of them. */
+#define MEM_SIZE                    (512 * 1024)
+#define MEMP_NUM_PBUF               128
+#define MEMP_NUM_UDP_PCB            4
+#define MEMP_NUM_TCP_PCB            48
+#define MEMP_NUM_TCP_PCB_LISTEN     2
+#define MEMP_NUM_TCP_SEG            512
+#define PBUF_POOL_SIZE              256
+#else
 #define MEM_SIZE                    (16 * 1024)
 #define MEMP_NUM_PBUF               16
 #define MEMP_NUM_UDP_PCB            4
@@ -31,6 +66,7 @@
 #define MEMP_NUM_TCP_PCB_LISTEN     2
 #define MEMP_NUM_TCP_SEG            32
 #define PBUF_POOL_SIZE              16
+#endif
 #define PBUF_POOL_BUFSIZE           LWIP_MEM_ALIGN_SIZE(TCP_MSS + 40 + PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
 
 /* --- Protocols -------------------------------------------------------------------------- */

@@ -22,16 +22,24 @@ extern "C" {
  * connection). Each needs a tcp_pcb too: lwipopts.h's MEMP_NUM_TCP_PCB must be at least
  * this (lwIP reclaims TIME_WAIT pcbs when its pool runs out).
  */
+#ifndef STAPLER_LWIP_CONNECTIONS
 #define STAPLER_LWIP_CONNECTIONS 3
+#endif
 
 /**
  * Accepted connections open at once (waiting in accept() or handed out and not yet
  * closed). One slot is always left to connect(), so clients of a listener can never keep
  * the agent from fetching.
  */
+#ifndef STAPLER_LWIP_ACCEPTED_MAX
 #define STAPLER_LWIP_ACCEPTED_MAX (STAPLER_LWIP_CONNECTIONS - 1)
+#endif
 
-/** \brief Fill \p transport with the lwIP implementation (the context pointer is unused). */
+/** \brief Fill \p transport with the lwIP implementation (the context pointer is unused).
+ *         There is one set of slots per program, as there is one lwIP: the slot table is
+ *         this file's static state. With NO_SYS=0 every function here, and the transport's,
+ *         may be called from any thread (each takes lwIP's core lock); with NO_SYS=1 from the
+ *         main loop only. */
 void stapler_lwip_transport_init(stapler_port_transport_t *transport);
 
 /** \brief Connections not yet closed, accepted ones included (also those still waiting
@@ -80,6 +88,16 @@ void stapler_lwip_transport_unlisten(void);
 
 /** \brief Clients refused (aborted) for want of a slot since start-up. */
 unsigned stapler_lwip_transport_refused_count(void);
+
+/**
+ * \brief Optional: \p fn is called whenever something happens on a connection or the
+ *        listener (data or a FIN arrived, sent data was acknowledged, a connection opened,
+ *        failed or was accepted), so a thread waiting to step the core or a TLS session
+ *        can wake at once instead of polling. With lwIP NO_SYS=0 it runs in lwIP's tcpip
+ *        thread with the core lock held: it must only signal (a semaphore, a condition
+ *        variable, an RTOS event flag) and never call back into the transport. NULL stops it.
+ */
+void stapler_lwip_transport_set_notify(void (*fn)(void *context), void *context);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "mbedtls/pk.h"
+#include "psa/crypto.h"
 #include "stapler/config.h"
 
 #ifdef __cplusplus
@@ -43,19 +45,22 @@ typedef struct {
 } stapler_mbedtls_platform_cfg_t;
 
 /**
- * \brief Give Mbed TLS its static arena and the platform's hooks.
+ * \brief Give Mbed TLS its static arena and the platform's hooks, and start PSA crypto.
  *
- * The arena is a static array inside this module: calling this again resets it, which is
- * only allowed while no Mbed TLS object is alive (tests do this between cases).
+ * The arena is a static array inside this module: calling this again resets it (and PSA,
+ * whose keys live in it), which is only allowed while no Mbed TLS object is alive (tests do
+ * this between cases). psa_crypto_init() is called here: the core hashes through PSA.
  *
  * \param cfg  The hooks; read during the call, the function pointers are kept.
  * \return 0 on success; STAPLER_ERR_INVALID_ARGUMENT if \p cfg or its fatal_fn is NULL
- *         (then the arena is not installed); or the Mbed TLS error from installing a hook.
+ *         (then the arena is not installed); the Mbed TLS error from installing a hook; or
+ *         STAPLER_ERR_INTERNAL if psa_crypto_init() fails (then the arena is released).
  */
 int stapler_mbedtls_platform_setup(const stapler_mbedtls_platform_cfg_t *cfg);
 
 /**
- * \brief Release the arena: afterwards every Mbed TLS allocation fails again.
+ * \brief End PSA crypto and release the arena: afterwards every Mbed TLS allocation fails
+ *        again.
  */
 void stapler_mbedtls_platform_teardown(void);
 
@@ -67,7 +72,40 @@ void stapler_mbedtls_platform_arena_usage(size_t *current, size_t *peak);
 void stapler_mbedtls_platform_arena_reset_peak(void);
 
 /**
- * \brief An f_rng for Mbed TLS (mbedtls_ssl_conf_rng()): the platform's entropy hook.
+ * \brief Parse a device private key (DER: PKCS#8, or SEC1 / PKCS#1) into \p pk, for TLS.
+ *
+ * With PSA (MBEDTLS_USE_PSA_CRYPTO, and always on Mbed TLS 4) the key lives in PSA and the
+ * handshakes' signatures are PSA operations on it: an RSA key is imported once as a volatile
+ * key, \p psa_key, that \p pk refers to (an opaque PK; PKCS#1 v1.5 for TLS 1.2, PSS for TLS
+ * 1.3); an EC key is in PSA already as PK parses it (\p psa_key stays null; on 4.x it is
+ * wrapped like an RSA key). Without PSA \p pk holds the parsed key.
+ * Part of the Mbed TLS seam (docs/PORTING.md, "Moving to Mbed TLS 4"): 3.6 takes an RNG
+ * for blinding the consistency check and calls wrapping mbedtls_pk_setup_opaque(), 4.x
+ * mbedtls_pk_wrap_psa().
+ *
+ * \param pk       Initialised (mbedtls_pk_init()), empty.
+ * \param psa_key  Receives the PSA key, or null; release both with
+ *                 stapler_mbedtls_platform_free_key().
+ * \return 0, or the Mbed TLS error (MBEDTLS_ERR_PK_*, or PSA's on import); on error
+ *         nothing is left allocated.
+ */
+int stapler_mbedtls_platform_parse_key(mbedtls_pk_context *pk, mbedtls_svc_key_id_t *psa_key,
+                                       const unsigned char *der, size_t len);
+
+/** \brief Free what stapler_mbedtls_platform_parse_key() made: the PK and the PSA key. */
+void stapler_mbedtls_platform_free_key(mbedtls_pk_context *pk, mbedtls_svc_key_id_t *psa_key);
+
+/**
+ * \brief Give a TLS configuration its random numbers: the platform's entropy hook.
+ *
+ * Part of the Mbed TLS seam: 3.6 wants mbedtls_ssl_conf_rng(); 4.x has none (TLS draws
+ * from PSA, whose external RNG is the same hook), so there this does nothing.
+ */
+struct mbedtls_ssl_config;
+void stapler_mbedtls_platform_conf_ssl_rng(struct mbedtls_ssl_config *conf);
+
+/**
+ * \brief An f_rng for Mbed TLS 3.6 APIs that take one: the platform's entropy hook.
  * \return 0, or MBEDTLS_ERR_ERROR_GENERIC_ERROR when the hook is missing or fails.
  */
 int stapler_mbedtls_platform_random(void *context, unsigned char *output, size_t len);

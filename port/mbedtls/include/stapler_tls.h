@@ -13,15 +13,20 @@
  * (stapler_agent_staple_hold()) from the moment Mbed TLS asks until the handshake is over,
  * so a refresh landing meanwhile cannot change the bytes being sent. Each handshake is
  * counted once per outcome (stapler_handshake_outcome_t). A must-staple certificate (RFC
- * 7633) without a valid staple is not presented at all: the handshake fails at once with
- * STAPLER_ERR_TLS_MUST_STAPLE.
+ * 7633) without a valid staple is not presented at all: as a server, the ClientHello is read
+ * and answered with a fatal handshake_failure alert (40) instead of a ServerHello; as a
+ * client, the handshake is not started. Either way the handshake fails with
+ * STAPLER_ERR_TLS_MUST_STAPLE, counted as refused, and the port's log says why (the staple's
+ * state, the last fetch error, when the next fetch is due).
  *
  * The peer's staple: requested (ClientHello; a TLS 1.3 server's CertificateRequest) when
  * the configuration asks for it, and checked with Stapler's own RFC 6960 verification at
  * the agent's time once Mbed TLS has verified the peer's chain. A staple that is bad, for
  * another certificate, revoked or unknown aborts the handshake with alert 113
  * (bad_certificate_status_response); so does a missing one when the peer's certificate is
- * must-staple (CONFIG_STAPLER_TLS_ENFORCE_PEER_MUST_STAPLE) or every peer must staple.
+ * must-staple (CONFIG_STAPLER_TLS_ENFORCE_PEER_MUST_STAPLE) or every peer must staple. A
+ * TLS 1.2 client has no way to staple: a server that would refuse it for a missing staple
+ * refuses its certificate while the chain is verified (alert bad_certificate).
  */
 #ifndef STAPLER_TLS_H
 #define STAPLER_TLS_H
@@ -44,6 +49,8 @@ typedef enum {
     STAPLER_TLS_PEER_STAPLE_REQUIRE,     /**< ask; abort without a good one */
 } stapler_tls_peer_staple_t;
 
+struct stapler_tls_session;
+
 /** Options for stapler_tls_config_init(). */
 typedef struct {
     int endpoint;                        /**< MBEDTLS_SSL_IS_CLIENT or MBEDTLS_SSL_IS_SERVER */
@@ -60,6 +67,10 @@ typedef struct {
     int test_staple_override;
     const unsigned char *test_staple;
     size_t test_staple_len;
+    /** Optional: shown the peer's end-entity staple as it arrived, before it is checked (to
+     *  log or keep it; the bytes are valid only during the call). Called from the thread
+     *  running the handshake; session->user is the application's. */
+    void (*peer_staple_seen)(struct stapler_tls_session *session, const unsigned char *der, size_t len);
 } stapler_tls_options_t;
 
 /** Shared by the connections of one role; allocate statically. */
@@ -68,6 +79,7 @@ typedef struct {
     stapler_agent_t *agent;
     stapler_tls_options_t options;
     mbedtls_pk_context key;
+    mbedtls_svc_key_id_t key_id;     /* the device key in PSA (null without PSA) */
     int enforce_peer_must_staple;
 } stapler_tls_config_t;
 
@@ -82,8 +94,10 @@ typedef struct {
     int must_staple;         /**< the peer's certificate is must-staple */
 } stapler_tls_peer_staple_info_t;
 
-/** One connection. */
-typedef struct {
+/** One connection. Sessions of one configuration may run in different threads at once
+ *  (Mbed TLS built with MBEDTLS_THREADING_C, as STAPLER_THREADS builds it); one session
+ *  belongs to one thread at a time. */
+typedef struct stapler_tls_session {
     mbedtls_ssl_context ssl;
     stapler_tls_config_t *config;
     const stapler_port_t *port;
@@ -94,10 +108,13 @@ typedef struct {
     int asked;                           /**< Mbed TLS asked for our staple */
     int too_large;                       /**< ... and it did not fit */
     size_t staple_sent;                  /**< bytes of our staple given to Mbed TLS */
+    int refusing;                        /**< must-staple without a staple: alert to send */
+    int alert_sent;                      /**< ... and it went out */
     int counted;                         /**< the outcome was counted */
     int result;                          /**< final handshake result once over */
     stapler_tls_peer_staple_info_t peer;
     uint64_t bytes_out, bytes_in;        /**< TCP payload bytes, for benchmarks */
+    void *user;                          /**< the application's: set it after stapler_tls_session_init() (which clears the session) */
 } stapler_tls_session_t;
 
 /**
@@ -116,9 +133,9 @@ void stapler_tls_config_free(stapler_tls_config_t *config);
 /**
  * \brief Start a connection over an open transport \p connection. \p server_name (client
  *        only) is sent as SNI and checked against the server's certificate; NULL for a
- *        server. A must-staple identity without a valid staple ends the session here, before
- *        anything is sent: stapler_tls_session_handshake() then returns
- *        STAPLER_ERR_TLS_MUST_STAPLE.
+ *        server. A client presenting a must-staple identity without a valid staple ends the
+ *        session here, before anything is sent: stapler_tls_session_handshake() then returns
+ *        STAPLER_ERR_TLS_MUST_STAPLE. (A server decides once the ClientHello is in.)
  * \return 0 or an Mbed TLS error (the arena is full).
  */
 int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_t *config,
@@ -127,10 +144,12 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
 /**
  * \brief Move the handshake on. Call it again after the network stack has run while it
  *        returns MBEDTLS_ERR_SSL_WANT_READ or MBEDTLS_ERR_SSL_WANT_WRITE.
- * \return 0 once the handshake is complete; STAPLER_ERR_TLS_MUST_STAPLE (refused before a
- *         byte was sent); STAPLER_ERR_TLS_PEER_* (the peer's staple); an Mbed TLS or port
- *         error. From the first final result on, the staple is released and the outcome
- *         counted (once).
+ * \return 0 once the handshake is complete; STAPLER_ERR_TLS_MUST_STAPLE (our certificate
+ *         was not presented: a client sent nothing, a server answered the ClientHello with
+ *         alert handshake_failure; MBEDTLS_ERR_SSL_WANT_WRITE comes first while that alert
+ *         waits for the transport); STAPLER_ERR_TLS_PEER_* (the peer's staple); an Mbed TLS
+ *         or port error. From the first final result on, the staple is released and the
+ *         outcome counted (once).
  */
 int stapler_tls_session_handshake(stapler_tls_session_t *session);
 

@@ -76,6 +76,22 @@ static void boot(void)
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_init(&agent, &port));
 }
 
+/* Boot with nothing cached, and let the first fetch's spread pass
+ * (CONFIG_STAPLER_BOOT_JITTER_NO_STAPLE_S): from then on it is due. */
+static void first_boot(void)
+{
+    uint32_t wait = 0;
+    unsigned identity;
+
+    boot();
+    if (stapler_agent_poll(&agent, &identity, &wait) == 0) {
+        TEST_ASSERT_TRUE(wait <= (uint32_t) CONFIG_STAPLER_BOOT_JITTER_NO_STAPLE_S * 1000u);
+        monotonic += wait;
+        wall += (int64_t) (wait / 1000u) + 1;
+        monotonic += 1000u;
+    }
+}
+
 /* Trusted wall time one minute after the vectors' responses were made. */
 static void set_time_near_vectors(void)
 {
@@ -296,7 +312,7 @@ static void on_event(void *context, unsigned identity, stapler_event_t event)
     events[event]++;
 }
 
-static void test_first_boot_fetches_at_once_from_the_aia_url_with_openssls_request(void)
+static void test_first_boot_fetches_soon_from_the_aia_url_with_openssls_request(void)
 {
     unsigned char request[STAPLER_OCSP_REQUEST_MAX];
     char url[300];
@@ -305,18 +321,18 @@ static void test_first_boot_fetches_at_once_from_the_aia_url_with_openssls_reque
     uint32_t wait;
 
     provision("leaf-rsa.der", "ca-rsa.der");
-    boot();
+    first_boot();
     TEST_ASSERT_EQUAL_INT(1, stapler_agent_poll(&agent, &identity, &wait));
     TEST_ASSERT_EQUAL_UINT(0, identity);
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
                                                         sizeof(request), &request_len));
     TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
-    load(2, "req-rsa.der");
+    load(2, "req-rsa-sha256.der"); /* RFC 9919: SHA-256 CertIDs */
     TEST_ASSERT_EQUAL_size_t(der_len[2], request_len);
     TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], request, request_len);
 }
 
-static void test_a_successful_fetch_schedules_the_next_at_half_the_window(void)
+static void test_a_successful_fetch_schedules_the_next_in_the_refresh_band(void)
 {
     stapler_identity_status_t status;
     unsigned identity;
@@ -332,8 +348,12 @@ static void test_a_successful_fetch_schedules_the_next_at_half_the_window(void)
     TEST_ASSERT_TRUE(serving());
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_poll(&agent, &identity, &wait));
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
-    /* 7-day window, refresh at half: 3.5 days after thisUpdate (now is thisUpdate + 60 s). */
-    TEST_ASSERT_INT64_WITHIN(2, (int64_t) (7 * 86400 / 2) - 60, status.next_attempt_in);
+    /* 7-day window, refreshed with 50 to 70 % of it left: 2.1 to 3.5 days after thisUpdate
+     * (now is thisUpdate + 60 s). */
+    TEST_ASSERT_TRUE(status.next_attempt_in <= (int64_t) (7 * 86400 / 2) - 60 + 2);
+    TEST_ASSERT_TRUE(status.next_attempt_in >= (int64_t) 7 * 86400 *
+                                                   (100 - CONFIG_STAPLER_REFRESH_PERCENT -
+                                                    CONFIG_STAPLER_REFRESH_JITTER_PERCENT) / 100 - 60 - 2);
     /* poll() never sleeps longer than a day, so the main loop looks again. */
     TEST_ASSERT_EQUAL_UINT32(86400u * 1000u, wait);
     TEST_ASSERT_EQUAL_UINT32(1, status.fetches_ok);
@@ -347,7 +367,7 @@ static void test_a_failed_fetch_backs_off_and_moves_to_the_next_url(void)
     unsigned identity;
     uint32_t wait = 0;
 
-    /* The certificate's AIA URL, then an override. */
+    /* The provisioned override first, then the certificate's AIA URL. */
     provision_with_url("leaf-rsa.der", "ca-rsa.der", "http://127.0.0.1:9999/backup");
     boot();
     memset(events, 0, sizeof(events));
@@ -359,20 +379,46 @@ static void test_a_failed_fetch_backs_off_and_moves_to_the_next_url(void)
     TEST_ASSERT_GREATER_OR_EQUAL_UINT32(CONFIG_STAPLER_RETRY_MIN_S * 1000u, wait);
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
                                                         sizeof(request), &request_len));
-    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:9999/backup", url);
-    /* A refused response counts as a failure too, and rotates back to the AIA URL. */
+    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
+    /* A refused response counts as a failure too, and rotates back to the override. */
     monotonic += (uint64_t) wait;
     load(2, "tampered-signature.der");
     TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_BAD_SIGNATURE, stapler_agent_fetch_done(&agent, 0, 0, der[2], der_len[2], 0));
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
                                                         sizeof(request), &request_len));
-    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
+    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:9999/backup", url);
     TEST_ASSERT_EQUAL_UINT32(2, agent.identity[0].refresh.failures);
     /* Counted by class; attempts timed, no success yet. */
     TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].fetches_by_class[STAPLER_FETCH_RESPONDER_ERROR]);
     TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].fetches_by_class[STAPLER_FETCH_INVALID]);
     TEST_ASSERT_EQUAL_INT64(wall, agent.identity[0].last_attempt);
     TEST_ASSERT_EQUAL_INT64(0, agent.identity[0].last_success);
+}
+
+/* The override replaces a responder that moved: after every boot it is asked first, so the
+ * device does not begin each boot by failing at the stale AIA URL and waiting out a retry. */
+static void test_the_provisioned_url_is_asked_first_after_every_boot(void)
+{
+    unsigned char request[STAPLER_OCSP_REQUEST_MAX];
+    char url[300];
+    size_t request_len;
+    unsigned identity = 99;
+    uint32_t wait;
+    int round;
+
+    provision_with_url("leaf-rsa.der", "ca-rsa.der", "http://10.9.8.7:8080/moved");
+    for (round = 0; round < 2; round++) {
+        first_boot();
+        TEST_ASSERT_EQUAL_INT(1, stapler_agent_poll(&agent, &identity, &wait));
+        TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
+                                                            sizeof(request), &request_len));
+        TEST_ASSERT_EQUAL_STRING("http://10.9.8.7:8080/moved", url);
+        /* It fails this time: the next attempt goes to the AIA URL, but a reboot starts over. */
+        (void) stapler_agent_fetch_done(&agent, 0, STAPLER_PORT_ERR_TIMEOUT, NULL, 0, 0);
+        TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request,
+                                                            sizeof(request), &request_len));
+        TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
+    }
 }
 
 static void test_fetch_classes(void)
@@ -413,6 +459,7 @@ static struct {
     size_t sent_len;
     unsigned char inbound[8192];
     size_t inbound_len, inbound_pos;
+    int refuse_get;                          /* answer a GET with 400, as Debian's cfssl does */
     int closed;
 } net;
 
@@ -438,10 +485,17 @@ static int net_send(void *c, int conn, const void *data, size_t len)
 }
 static int net_recv(void *c, int conn, void *buffer, size_t len)
 {
+    static const char refusal[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
     size_t n = net.inbound_len - net.inbound_pos;
 
     (void) c;
     (void) conn;
+    if (net.refuse_get && strncmp(net.sent, "GET ", 4) == 0) {
+        TEST_ASSERT_LESS_THAN_size_t(len, sizeof(refusal) - 1);
+        memcpy(buffer, refusal, sizeof(refusal) - 1);
+        net.sent[0] = '\0'; /* answered: the connection ends after it */
+        return (int) sizeof(refusal) - 1;
+    }
     if (n == 0) {
         return STAPLER_PORT_ERR_CLOSED;
     }
@@ -471,6 +525,18 @@ static void respond(const char *head, const char *body_name)
     port.transport.send = net_send;
     port.transport.recv = net_recv;
     port.transport.close = net_close;
+}
+
+/* A responder that answers a GET with 400 and a POST with 200 and the vector `body_name`. */
+static void respond_to_post_only(const char *body_name)
+{
+    char head[160];
+
+    load(2, body_name);
+    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\n"
+                                 "Content-Length: %u\r\n\r\n", (unsigned) der_len[2]);
+    respond(head, body_name);
+    net.refuse_get = 1;
 }
 
 /* Step the agent until a fetch ends (bounded). */
@@ -541,12 +607,54 @@ static void test_step_honours_retry_after_and_counts_the_class(void)
     TEST_ASSERT_FALSE(st.serving);
 }
 
+/* Debian's cfssl answers every GET with 400: the fetch asks again by POST, and the agent
+ * remembers (until reboot) that this responder wants POST. */
+static void test_a_responder_that_refused_get_is_asked_by_post_from_then_on(void)
+{
+    stapler_identity_status_t st;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    respond_to_post_only("good-rsa-byname.der");
+    boot();
+    step_until_fetched();
+    TEST_ASSERT_EQUAL_INT(0, agent.fetch_result);
+    TEST_ASSERT_TRUE(serving());
+    TEST_ASSERT_EQUAL_INT(2, net.connects);                 /* GET, then POST, in one fetch */
+    TEST_ASSERT_EQUAL_STRING_LEN("POST /ocsp HTTP/1.1\r\n", net.sent, 21);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_UINT32(1, st.fetches_ok);
+    TEST_ASSERT_EQUAL_UINT32(0, st.fetches_failed);
+    TEST_ASSERT_EQUAL_INT(200, st.last_http_status);
+    TEST_ASSERT_EQUAL_INT(1, st.last_fetch_post);
+    TEST_ASSERT_EQUAL_INT(1, st.last_get_refused);
+
+    /* The refresh, four days on: POST straight away (GET would be refused again). */
+    respond_to_post_only("good-rsa-later.der");
+    wall += 4 * 86400;
+    monotonic += 4ull * 86400u * 1000u;
+    step_until_fetched();
+    TEST_ASSERT_EQUAL_INT(1, net.connects);
+    TEST_ASSERT_EQUAL_STRING_LEN("POST /ocsp HTTP/1.1\r\n", net.sent, 21);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_INT(1, st.last_fetch_post);
+    TEST_ASSERT_EQUAL_INT(0, st.last_get_refused);
+    TEST_ASSERT_EQUAL_UINT32(2, st.fetches_ok);
+
+    /* Remembered in RAM only: after a reboot the responder gets its GET again. */
+    boot();
+    respond_to_post_only("good-rsa-later.der");
+    wall += 4 * 86400;
+    monotonic += 4ull * 86400u * 1000u;
+    step_until_fetched();
+    TEST_ASSERT_EQUAL_INT(2, net.connects);
+}
+
 static void test_without_a_transport_step_only_schedules(void)
 {
     uint32_t wait = 0;
 
     provision("leaf-rsa.der", "ca-rsa.der");
-    boot();
+    first_boot();
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_step(&agent, &wait));
     TEST_ASSERT_EQUAL_UINT32(1000, wait); /* a fetch is due; nobody to do it */
     TEST_ASSERT_EQUAL_INT(0, agent.identity[0].fetches_failed);
@@ -554,8 +662,8 @@ static void test_without_a_transport_step_only_schedules(void)
 
 static void test_a_held_staple_does_not_change_until_released(void)
 {
-    const unsigned char *p, *q;
-    size_t n, m;
+    const unsigned char *p, *q, *r;
+    size_t n, m, k;
     unsigned char before[8192];
 
     provision("leaf-rsa.der", "ca-rsa.der");
@@ -565,20 +673,31 @@ static void test_a_held_staple_does_not_change_until_released(void)
     TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &p, &n));
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &q, &m)); /* a second handshake */
+    TEST_ASSERT_EQUAL_PTR(p, q);
     memcpy(before, p, n);
-    /* A newer response arrives while two handshakes send the staple: refused for now. */
-    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_BUSY, offer("good-rsa-later.der"));
-    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, p, n);
-    stapler_agent_staple_release(&agent, 0);
-    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_BUSY, offer("good-rsa-later.der"));
-    stapler_agent_staple_release(&agent, 0);
-    stapler_agent_staple_release(&agent, 0); /* one too many: harmless */
-    TEST_ASSERT_EQUAL_UINT(0, agent.identity[0].holds);
+    /* A newer response arrives while two handshakes send the staple: it goes into the other
+     * buffer, and is what the next handshake gets; theirs do not move. */
     TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-later.der"));
-    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &p, &n));
-    TEST_ASSERT_EQUAL_size_t(der_len[2], n);
-    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], p, n);
-    stapler_agent_staple_release(&agent, 0);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, p, n);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &r, &k));
+    TEST_ASSERT_TRUE(r != p);
+    TEST_ASSERT_EQUAL_size_t(der_len[2], k);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], r, k);
+    TEST_ASSERT_EQUAL_UINT(3, agent.identity[0].holds);
+    /* Another response would go into the buffer the first two still send: it must wait. */
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_BUSY, offer("good-rsa-later.der"));
+    stapler_agent_staple_release(&agent, 0, p);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_BUSY, offer("good-rsa-later.der"));
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, q, m);
+    stapler_agent_staple_release(&agent, 0, q);
+    stapler_agent_staple_release(&agent, 0, q);      /* one too many: harmless */
+    stapler_agent_staple_release(&agent, 0, before); /* not the agent's: ignored */
+    TEST_ASSERT_EQUAL_UINT(1, agent.identity[0].holds);
+    /* The oldest buffer is free again: the offer is judged (and is not newer). */
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NOT_NEWER, offer("good-rsa-later.der"));
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], r, k);
+    stapler_agent_staple_release(&agent, 0, r);
+    TEST_ASSERT_EQUAL_UINT(0, agent.identity[0].holds);
 }
 
 static void test_handshake_outcomes_are_counted_by_reason(void)
@@ -613,10 +732,10 @@ static void test_must_staple_is_known_from_the_certificate(void)
     TEST_ASSERT_EQUAL_INT(1, st.must_staple);
 }
 
-static void test_a_fetch_ending_during_a_handshake_waits_for_it(void)
+static void test_a_fetch_ending_during_handshakes_is_served_next_or_waits(void)
 {
-    const unsigned char *p;
-    size_t n;
+    const unsigned char *p, *r;
+    size_t n, k;
     unsigned char before[8192];
     char head[160];
     uint32_t wait;
@@ -634,6 +753,22 @@ static void test_a_fetch_ending_during_a_handshake_waits_for_it(void)
     monotonic += 4ull * 86400u * 1000u;
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &p, &n));
     memcpy(before, p, n);
+    /* One handshake holds the staple: the fetched response goes into the other buffer. */
+    for (i = 0; i < 50 && !ended; i++) {
+        ended = stapler_agent_step(&agent, &wait) == 1;
+        monotonic += wait;
+    }
+    TEST_ASSERT_TRUE(ended);
+    TEST_ASSERT_EQUAL_INT(0, agent.fetch_result);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, p, n); /* the handshake's bytes never moved */
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple_hold(&agent, 0, &r, &k));
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], r, k);
+    /* Both buffers held (the old staple and the new): the next fetched response waits in the
+     * exchange until the handshake holding the oldest bytes is over. */
+    respond(head, "good-rsa-later.der");
+    wall += 3600;
+    monotonic += 3600u * 1000u;
+    ended = 0;
     for (i = 0; i < 50; i++) {
         ended |= stapler_agent_step(&agent, &wait) == 1;
         monotonic += wait;
@@ -641,13 +776,142 @@ static void test_a_fetch_ending_during_a_handshake_waits_for_it(void)
     TEST_ASSERT_FALSE(ended);
     TEST_ASSERT_EQUAL_INT(1, agent.fetch_parked);
     TEST_ASSERT_EQUAL_INT(1, net.closed);        /* the connection is done with */
-    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, p, n);  /* the handshake's bytes never moved */
-    stapler_agent_staple_release(&agent, 0);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(before, p, n);
+    stapler_agent_staple_release(&agent, 0, p);
     TEST_ASSERT_EQUAL_INT(1, stapler_agent_step(&agent, &wait));
-    TEST_ASSERT_EQUAL_INT(0, agent.fetch_result);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_AGENT_NOT_NEWER, agent.fetch_result); /* judged now */
     TEST_ASSERT_EQUAL_INT(0, agent.fetch_parked);
-    TEST_ASSERT_EQUAL_INT(0, stapler_agent_staple(&agent, 0, &p, &n));
-    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], p, n);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(der[2], r, k);
+    stapler_agent_staple_release(&agent, 0, r);
+    TEST_ASSERT_EQUAL_UINT(0, agent.identity[0].holds);
+}
+
+/* ---- CertID hash (RFC 9919) and issuers Mbed TLS refuses (issue 14) -------------------- */
+
+/* The request the agent would send now, compared with an openssl vector. */
+static void assert_next_request(const char *vector)
+{
+    unsigned char request[STAPLER_OCSP_REQUEST_MAX];
+    char url[300];
+    size_t request_len;
+
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_fetch_target(&agent, 0, url, sizeof(url), request, sizeof(request),
+                                                        &request_len));
+    TEST_ASSERT_EQUAL_STRING("http://127.0.0.1:8888/ocsp", url);
+    load(2, vector);
+    TEST_ASSERT_EQUAL_size_t_MESSAGE(der_len[2], request_len, vector);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY_MESSAGE(der[2], request, request_len, vector);
+}
+
+static int fetch_answered(const char *vector)
+{
+    load(2, vector);
+    return stapler_agent_fetch_done(&agent, 0, 0, der[2], der_len[2], 0);
+}
+
+/* A responder that knows only SHA-1 CertIDs answers unauthorized: asked again at once with
+ * SHA-1, not counted as a failure, and SHA-1 is kept until the next boot. */
+static void test_a_refused_sha256_certid_is_asked_again_with_sha1_and_kept_until_reboot(void)
+{
+    stapler_identity_status_t st;
+    unsigned identity = 99;
+    uint32_t wait = 0;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    first_boot();
+    memset(events, 0, sizeof(events));
+    stapler_agent_set_event_handler(&agent, on_event, NULL);
+    assert_next_request("req-rsa-sha256.der");
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL, fetch_answered("status-unauthorized.der"));
+    TEST_ASSERT_EQUAL_UINT(0, events[STAPLER_EVENT_FAILED]);
+    TEST_ASSERT_EQUAL_UINT32(0, agent.identity[0].refresh.failures);
+    TEST_ASSERT_EQUAL_INT(1, stapler_agent_poll(&agent, &identity, &wait)); /* due at once */
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &st));
+    TEST_ASSERT_EQUAL_INT(1, st.certid_sha1);
+    assert_next_request("req-rsa.der"); /* same URL, SHA-1 */
+    TEST_ASSERT_EQUAL_INT(0, fetch_answered("good-rsa-byname.der"));
+    TEST_ASSERT_TRUE(serving());
+    TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].fetches_ok);
+    TEST_ASSERT_EQUAL_UINT32(0, agent.identity[0].fetches_failed);
+    /* Remembered: the next refresh asks with SHA-1 straight away ... */
+    assert_next_request("req-rsa.der");
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL, fetch_answered("status-try-later.der"));
+    assert_next_request("req-rsa.der");
+    /* ... until the next boot (RAM only), which starts from SHA-256 again. */
+    boot();
+    assert_next_request("req-rsa-sha256.der");
+}
+
+/* malformedRequest counts as a refusal too; SHA-1 refused as well means the hash was not the
+ * reason: a normal failure, and the next fetch starts from SHA-256. */
+static void test_a_refusal_of_sha1_too_is_a_failure_and_sha256_is_tried_next(void)
+{
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    memset(events, 0, sizeof(events));
+    stapler_agent_set_event_handler(&agent, on_event, NULL);
+    assert_next_request("req-rsa-sha256.der");
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL, fetch_answered("status-malformed-request.der"));
+    TEST_ASSERT_EQUAL_UINT(0, events[STAPLER_EVENT_FAILED]);
+    assert_next_request("req-rsa.der");
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL, fetch_answered("status-malformed-request.der"));
+    TEST_ASSERT_EQUAL_UINT(1, events[STAPLER_EVENT_FAILED]);
+    TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].refresh.failures);
+    TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].fetches_by_class[STAPLER_FETCH_RESPONDER_ERROR]);
+    assert_next_request("req-rsa-sha256.der");
+    /* tryLater says nothing about the hash: no second request, a failure. */
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL, fetch_answered("status-try-later.der"));
+    TEST_ASSERT_EQUAL_UINT(2, events[STAPLER_EVENT_FAILED]);
+    assert_next_request("req-rsa-sha256.der");
+}
+
+/* Over the transport: the second request is part of the same fetch (one fetch ends, and is
+ * reported), and goes out at once, with no backoff in between. */
+static void test_step_asks_again_with_sha1_within_the_same_fetch(void)
+{
+    char head[160];
+    int ended = 0, i;
+    uint32_t wait = 0;
+    uint64_t started;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    load(2, "status-unauthorized.der");
+    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\n"
+                                 "Content-Length: %u\r\n\r\n", (unsigned) der_len[2]);
+    respond(head, "status-unauthorized.der");
+    first_boot();
+    started = monotonic; /* from the first fetch on */
+    for (i = 0; i < 100 && !ended; i++) {
+        ended = stapler_agent_step(&agent, &wait) == 1;
+        if (!ended) {
+            TEST_ASSERT_LESS_OR_EQUAL_UINT32(100, wait); /* never a backoff in between */
+            monotonic += wait;
+        }
+    }
+    TEST_ASSERT_EQUAL_INT(1, ended);
+    TEST_ASSERT_EQUAL_INT(2, net.connects);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_OCSP_UNSUCCESSFUL, agent.fetch_result);
+    TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].fetches_failed);
+    TEST_ASSERT_LESS_THAN_UINT64(5000, monotonic - started);
+    /* Both refused: one failure counted, and the next attempt waits. */
+    TEST_ASSERT_EQUAL_UINT32(1, agent.identity[0].refresh.failures);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_step(&agent, &wait));
+    TEST_ASSERT_GREATER_OR_EQUAL_UINT32(CONFIG_STAPLER_RETRY_MIN_S * 1000u / 2, wait);
+}
+
+/* The issuer in flash is a legacy root self-signed with md5WithRSA (Mbed TLS is built without
+ * MD5): the identity still boots, and its responses verify against the root's name and key. */
+static void test_an_issuer_refused_by_mbed_tls_for_its_own_signature_is_used(void)
+{
+    provision("leaf-md5.der", "ca-md5.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_NO_STAPLE, agent.identity[0].state);
+    TEST_ASSERT_EQUAL_INT(0, agent.identity[0].last_error);
+    TEST_ASSERT_EQUAL_INT(0, offer("good-md5-byname.der"));
+    TEST_ASSERT_TRUE(serving());
+    /* And after a reboot, from the cache. */
+    boot();
+    TEST_ASSERT_TRUE(serving());
 }
 
 int main(void)
@@ -667,17 +931,23 @@ int main(void)
     RUN_TEST(test_a_staple_for_a_replaced_certificate_is_not_used);
     RUN_TEST(test_a_certificate_without_ocsp_is_not_applicable);
     RUN_TEST(test_corrupt_cache_is_ignored_and_reported);
-    RUN_TEST(test_first_boot_fetches_at_once_from_the_aia_url_with_openssls_request);
-    RUN_TEST(test_a_successful_fetch_schedules_the_next_at_half_the_window);
+    RUN_TEST(test_first_boot_fetches_soon_from_the_aia_url_with_openssls_request);
+    RUN_TEST(test_a_successful_fetch_schedules_the_next_in_the_refresh_band);
     RUN_TEST(test_a_failed_fetch_backs_off_and_moves_to_the_next_url);
     RUN_TEST(test_a_reboot_with_a_valid_cache_does_not_fetch_at_once);
+    RUN_TEST(test_the_provisioned_url_is_asked_first_after_every_boot);
     RUN_TEST(test_fetch_classes);
     RUN_TEST(test_step_fetches_over_the_transport_and_serves_the_response);
     RUN_TEST(test_step_honours_retry_after_and_counts_the_class);
+    RUN_TEST(test_a_responder_that_refused_get_is_asked_by_post_from_then_on);
     RUN_TEST(test_without_a_transport_step_only_schedules);
     RUN_TEST(test_a_held_staple_does_not_change_until_released);
     RUN_TEST(test_handshake_outcomes_are_counted_by_reason);
     RUN_TEST(test_must_staple_is_known_from_the_certificate);
-    RUN_TEST(test_a_fetch_ending_during_a_handshake_waits_for_it);
+    RUN_TEST(test_a_fetch_ending_during_handshakes_is_served_next_or_waits);
+    RUN_TEST(test_a_refused_sha256_certid_is_asked_again_with_sha1_and_kept_until_reboot);
+    RUN_TEST(test_a_refusal_of_sha1_too_is_a_failure_and_sha256_is_tried_next);
+    RUN_TEST(test_step_asks_again_with_sha1_within_the_same_fetch);
+    RUN_TEST(test_an_issuer_refused_by_mbed_tls_for_its_own_signature_is_used);
     return UNITY_END();
 }

@@ -182,6 +182,47 @@ static void test_newer_version_is_refused_with_its_own_error(void)
     TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_VERSION, stapler_credentials_read(&credentials, &sim.flash, &sim));
 }
 
+/* docs/SPEC.md: the URL override is ASCII without NUL. A store whose URL holds a NUL or a
+ * byte over 0x7F is refused whole (the reader took both), and the encoder refuses such a
+ * URL rather than write a store that would not boot. */
+static void test_url_override_must_be_ascii_without_nul(void)
+{
+    stapler_flash_span_t url;
+
+    provision(1);
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_read(&credentials, &sim.flash, &sim));
+    url = credentials.identity[0].url;
+    memory[url.offset + 7] = 0x00;
+    stapler_test_fix_credentials_crc(memory, image_len);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_CORRUPT, stapler_credentials_read(&credentials, &sim.flash, &sim));
+    memory[url.offset + 7] = 0xC3;
+    stapler_test_fix_credentials_crc(memory, image_len);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_CORRUPT, stapler_credentials_read(&credentials, &sim.flash, &sim));
+    memory[url.offset + 7] = 'o';
+    stapler_test_fix_credentials_crc(memory, image_len);
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_read(&credentials, &sim.flash, &sim));
+
+    input[0].url = "http://\xc3\xa9.example.test/";
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_INVALID_ARGUMENT, stapler_credentials_encode(input, 1, image, sizeof(image), &image_len));
+}
+
+/* An entry length of 0xFFFFFFFD to 0xFFFFFFFF wraps to 0 when padded to 4 bytes: it must be
+ * refused as longer than the entries, not taken as an item of 4 GiB that uses no room. */
+static void test_entry_length_that_wraps_when_padded_is_refused(void)
+{
+    static const unsigned char wrapping[8] = { 6, 0, 0xFF, 0xFF, 0xFD, 0xFF, 0xFF, 0xFF };
+    const uint32_t total = (uint32_t) (image_len + sizeof(wrapping) - 32);
+
+    provision(1);
+    memcpy(memory + image_len, wrapping, sizeof(wrapping));
+    memory[8] = (unsigned char) total;
+    memory[9] = (unsigned char) (total >> 8);
+    memory[10] = (unsigned char) (total >> 16);
+    memory[11] = (unsigned char) (total >> 24);
+    stapler_test_fix_credentials_crc(memory, image_len + sizeof(wrapping));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CRED_CORRUPT, stapler_credentials_read(&credentials, &sim.flash, &sim));
+}
+
 static void test_encoding_refuses_what_the_format_cannot_hold(void)
 {
     unsigned char small[512];
@@ -204,6 +245,8 @@ int main(void)
     RUN_TEST(test_erased_flash_means_not_provisioned);
     RUN_TEST(test_every_single_bit_flip_is_refused);
     RUN_TEST(test_newer_version_is_refused_with_its_own_error);
+    RUN_TEST(test_url_override_must_be_ascii_without_nul);
+    RUN_TEST(test_entry_length_that_wraps_when_padded_is_refused);
     RUN_TEST(test_encoding_refuses_what_the_format_cannot_hold);
     return UNITY_END();
 }

@@ -145,20 +145,38 @@ static void test_large_requests_and_queries_use_post(void)
     TEST_ASSERT_EQUAL_STRING_LEN("POST / HTTP/1.1\r\n", out, 17);
 }
 
+/* A responder that refused GET is asked by POST, however small the request. */
+static void test_the_post_flag_makes_a_small_request_a_post(void)
+{
+    char out[STAPLER_HTTP_REQUEST_MAX];
+    size_t len;
+    int post = 0;
+
+    TEST_ASSERT_EQUAL_INT(0, stapler_http_request_write("http://ocsp.test/ca", small_request, sizeof(small_request),
+                                                        STAPLER_HTTP_POST, out, sizeof(out), &len, &post));
+    TEST_ASSERT_EQUAL_INT(1, post);
+    TEST_ASSERT_EQUAL_STRING_LEN("POST /ca HTTP/1.1\r\n", out, 19);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY(small_request, out + len - sizeof(small_request), sizeof(small_request));
+    TEST_ASSERT_EQUAL_INT(0, stapler_http_request_write("http://ocsp.test/ca", small_request, sizeof(small_request),
+                                                        STAPLER_HTTP_POST | STAPLER_HTTP_VIA_PROXY, out, sizeof(out),
+                                                        &len, &post));
+    TEST_ASSERT_EQUAL_STRING_LEN("POST http://ocsp.test/ca HTTP/1.1\r\n", out, 35);
+}
+
 static void test_through_a_proxy_the_target_is_the_absolute_url(void)
 {
     char out[STAPLER_HTTP_REQUEST_MAX];
     size_t len;
 
     TEST_ASSERT_EQUAL_INT(0, stapler_http_request_write("http://ocsp.test:81/ca", small_request, sizeof(small_request),
-                                                        1, out, sizeof(out), &len, NULL));
+                                                        STAPLER_HTTP_VIA_PROXY, out, sizeof(out), &len, NULL));
     TEST_ASSERT_EQUAL_STRING_LEN("GET http://ocsp.test:81/ca/", out, 27);
     TEST_ASSERT_EQUAL_INT(0, stapler_http_request_write("http://ocsp.test/ca", large_request, sizeof(large_request),
-                                                        1, out, sizeof(out), &len, NULL));
+                                                        STAPLER_HTTP_VIA_PROXY, out, sizeof(out), &len, NULL));
     TEST_ASSERT_EQUAL_STRING_LEN("POST http://ocsp.test/ca HTTP/1.1\r\n", out, 35);
     TEST_ASSERT_EQUAL_INT(STAPLER_ERR_BUFFER_TOO_SMALL,
                           stapler_http_request_write("http://ocsp.test/ca", large_request, sizeof(large_request),
-                                                     1, out, 100, &len, NULL));
+                                                     STAPLER_HTTP_VIA_PROXY, out, 100, &len, NULL));
 }
 
 /* The most a request can take: POST through a proxy (the whole URL as the target, with the
@@ -176,7 +194,8 @@ static void test_the_longest_request_fits_the_documented_maximum(void)
     memcpy(url + 8 + host_len, "]:65535", 8);
     TEST_ASSERT_EQUAL_size_t(STAPLER_URL_MAX, strlen(url));
     for (via_proxy = 0; via_proxy <= 1; via_proxy++) {
-        TEST_ASSERT_EQUAL_INT(0, stapler_http_request_write(url, large_request, sizeof(large_request), via_proxy,
+        TEST_ASSERT_EQUAL_INT(0, stapler_http_request_write(url, large_request, sizeof(large_request),
+                                                            via_proxy ? STAPLER_HTTP_VIA_PROXY : 0u,
                                                             out, sizeof(out), &len, NULL));
         max_len = len > max_len ? len : max_len;
     }
@@ -387,6 +406,8 @@ static struct {
     char sent[STAPLER_HTTP_REQUEST_MAX];
     size_t sent_len;
     const char *inbound;      /* what the peer sends */
+    const char *inbound_then; /* what it sends on the second and later connections, if set */
+    size_t request_at[4];     /* where each connection's request starts in sent[] */
     size_t inbound_len, inbound_pos;
     size_t recv_room;         /* bytes recv() hands over per call; 0: nothing now */
     int end;                  /* what recv() says once inbound is used up: 0, CLOSED or an error */
@@ -407,6 +428,13 @@ static int mock_connect(void *c, const char *host, uint16_t port)
     net.port = port;
     net.closed = 0;
     net.inbound_pos = 0;
+    if (net.connects > 1 && net.inbound_then != NULL) {
+        net.inbound = net.inbound_then;
+        net.inbound_len = strlen(net.inbound_then);
+    }
+    if (net.connects <= 4) {
+        net.request_at[net.connects - 1] = net.sent_len;
+    }
     return 3;
 }
 
@@ -580,13 +608,18 @@ static void test_proxy_and_redirects(void)
     TEST_ASSERT_EQUAL_UINT16(3128, net.port);
     TEST_ASSERT_EQUAL_STRING_LEN("GET http://resp.test/ca/", net.sent, 24);
 
-    /* Not followed by default: the redirect is reported, with where it points. */
+    /* Not followed by default: the GET is asked again by POST (a redirect of a GET can be a
+     * responder that mangles the GET form), and when the POST is redirected too, the redirect
+     * is reported, with where it points. */
     script("HTTP/1.1 301 Moved\r\nLocation: http://new.test/ocsp\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
     stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request));
     ex.max_redirects = 0;
     TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_REDIRECT, run(10, 100));
-    TEST_ASSERT_EQUAL_INT(1, net.connects);
+    TEST_ASSERT_EQUAL_INT(2, net.connects);
+    TEST_ASSERT_EQUAL_STRING_LEN("POST /ca HTTP/1.1\r\n", net.sent + net.request_at[1], 19);
     TEST_ASSERT_EQUAL_STRING("http://new.test/ocsp", ex.response.location);
+    TEST_ASSERT_EQUAL_INT(1, ex.get_refused);
+    TEST_ASSERT_EQUAL_INT(301, ex.get_status);
 
     /* Allowed: followed up to the limit (the mock redirects every time). */
     script("HTTP/1.1 307 Moved\r\nLocation: http://new.test:81/ocsp\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
@@ -597,13 +630,19 @@ static void test_proxy_and_redirects(void)
     TEST_ASSERT_EQUAL_STRING("new.test", net.host);
     TEST_ASSERT_EQUAL_UINT16(81, net.port);
     TEST_ASSERT_NOT_NULL(strstr(net.sent, "Host: new.test:81\r\n"));
+    /* RFC 9110 10.2.2: a GET's Location is the request URI itself, asked as it stands */
+    TEST_ASSERT_EQUAL_STRING_LEN("GET /ocsp HTTP/1.1\r\n", net.sent + net.request_at[1], 20);
+    TEST_ASSERT_EQUAL_STRING_LEN("GET /ocsp HTTP/1.1\r\n", net.sent + net.request_at[2], 20);
 
-    /* A redirect to https is reported, not followed. */
+    TEST_ASSERT_EQUAL_INT(0, ex.get_refused); /* after a followed redirect: no POST to the Location */
+
+    /* A redirect to https is reported, not followed (the POST to the URL itself is tried). */
     script("HTTP/1.1 302 Found\r\nLocation: https://new.test/\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
     stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request));
     ex.max_redirects = 2;
     TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_REDIRECT, run(10, 100));
-    TEST_ASSERT_EQUAL_INT(1, net.connects);
+    TEST_ASSERT_EQUAL_INT(2, net.connects);
+    TEST_ASSERT_EQUAL_STRING("resp.test", net.host);
 
     /* A relative redirect stays on the same responder; then a real response. */
     script("HTTP/1.1 308 Moved\r\nLocation: /v2\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
@@ -612,6 +651,111 @@ static void test_proxy_and_redirects(void)
     TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_REDIRECT, run(10, 100));
     TEST_ASSERT_EQUAL_STRING("http://resp.test:8080/v2", ex.url);
     TEST_ASSERT_EQUAL_STRING("resp.test", net.host);
+    TEST_ASSERT_EQUAL_STRING_LEN("GET /v2 HTTP/1.1\r\n", net.sent + net.request_at[1], 18);
+
+    /* Through a proxy, the Location is the absolute target as it stands. */
+    script("HTTP/1.1 301 Moved\r\nLocation: http://new.test/MEMwQTA/x\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
+    stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", "proxy.lan:3128", small_request,
+                                sizeof(small_request));
+    ex.max_redirects = 1;
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_REDIRECT, run(10, 100));
+    TEST_ASSERT_EQUAL_STRING_LEN("GET http://new.test/MEMwQTA/x HTTP/1.1\r\n",
+                                 net.sent + net.request_at[1], 40);
+}
+
+/* Debian's cfssl answers every GET with 400 (or 301 when the base64 holds "//"); other
+ * responders say 405 or 414. The same fetch asks again by POST, and says so. */
+static void test_a_refused_get_is_asked_again_by_post_in_the_same_fetch(void)
+{
+    static const char *const refusals[] = {
+        "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nnope!",
+        "HTTP/1.1 404 Not Found\r\n\r\n",
+        "HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 301 Moved Permanently\r\nLocation: /MEMw/R5\r\nContent-Length: 0\r\n\r\n",
+    };
+    static const int codes[] = { 400, 403, 404, 405, 414, 301 };
+    size_t i;
+
+    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        script(refusals[i], STAPLER_PORT_ERR_CLOSED);
+        net.inbound_then = ok_response;
+        stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request));
+        TEST_ASSERT_EQUAL_INT_MESSAGE(0, run(10, 100), refusals[i]);
+        TEST_ASSERT_EQUAL_INT(2, net.connects);
+        TEST_ASSERT_EQUAL_STRING_LEN("GET /ca/", net.sent, 8);
+        TEST_ASSERT_EQUAL_STRING_LEN("POST /ca HTTP/1.1\r\n", net.sent + net.request_at[1], 19);
+        TEST_ASSERT_NOT_NULL(strstr(net.sent + net.request_at[1], "Content-Type: application/ocsp-request\r\n"));
+        TEST_ASSERT_EQUAL_HEX8_ARRAY(small_request, net.sent + net.sent_len - sizeof(small_request),
+                                     sizeof(small_request));
+        TEST_ASSERT_EQUAL_INT(1, ex.is_post); /* the request that got the answer */
+        TEST_ASSERT_EQUAL_INT(200, ex.response.status);
+        TEST_ASSERT_EQUAL_size_t(4, ex.response.body_len);
+        TEST_ASSERT_EQUAL_INT(1, ex.get_refused);
+        TEST_ASSERT_EQUAL_INT(codes[i], ex.get_status);
+    }
+    /* Through a proxy: the POST is in absolute form too. */
+    script(refusals[0], STAPLER_PORT_ERR_CLOSED);
+    net.inbound_then = ok_response;
+    stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", "proxy.lan:3128", small_request,
+                                sizeof(small_request));
+    TEST_ASSERT_EQUAL_INT(0, run(10, 100));
+    TEST_ASSERT_EQUAL_STRING("proxy.lan", net.host);
+    TEST_ASSERT_EQUAL_STRING_LEN("POST http://resp.test/ca HTTP/1.1\r\n", net.sent + net.request_at[1], 35);
+}
+
+static void test_only_a_refused_get_is_asked_again(void)
+{
+    /* The POST is refused too: one more request, not a loop; its answer is the result. */
+    script("HTTP/1.1 400 Bad Request\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
+    net.inbound_then = "HTTP/1.1 405 Method Not Allowed\r\n\r\n";
+    stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_CLIENT_ERROR, run(10, 100));
+    TEST_ASSERT_EQUAL_INT(2, net.connects);
+    TEST_ASSERT_EQUAL_INT(405, ex.response.status);
+    TEST_ASSERT_EQUAL_INT(400, ex.get_status);
+
+    /* 429 is a rate limit, not a refusal of GET; 5xx is the responder's own trouble. */
+    script("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
+    net.inbound_then = ok_response;
+    stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_CLIENT_ERROR, run(10, 100));
+    TEST_ASSERT_EQUAL_INT(1, net.connects);
+    TEST_ASSERT_EQUAL_UINT32(30, ex.response.retry_after_s);
+    TEST_ASSERT_EQUAL_INT(0, ex.get_refused);
+    script("HTTP/1.1 503 Service Unavailable\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
+    net.inbound_then = ok_response;
+    stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_SERVER_ERROR, run(10, 100));
+    TEST_ASSERT_EQUAL_INT(1, net.connects);
+
+    /* A request too large for GET was a POST already: its 400 is final. */
+    script("HTTP/1.1 400 Bad Request\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
+    net.inbound_then = ok_response;
+    stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, large_request, sizeof(large_request));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_CLIENT_ERROR, run(10, 100));
+    TEST_ASSERT_EQUAL_INT(1, net.connects);
+    TEST_ASSERT_EQUAL_INT(0, ex.get_refused);
+}
+
+/* A responder known to refuse GET (the agent remembers it) is asked by POST from the start. */
+static void test_an_exchange_can_start_with_post(void)
+{
+    script("HTTP/1.1 400 Bad Request\r\n\r\n", STAPLER_PORT_ERR_CLOSED);
+    net.inbound_then = ok_response;
+    stapler_http_exchange_start_with(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request),
+                                     0, 0, 0, STAPLER_HTTP_POST);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_HTTP_CLIENT_ERROR, run(10, 100));
+    TEST_ASSERT_EQUAL_INT(1, net.connects);
+    TEST_ASSERT_EQUAL_STRING_LEN("POST /ca HTTP/1.1\r\n", net.sent, 19);
+    TEST_ASSERT_EQUAL_INT(0, ex.get_refused);
+
+    /* The flag does not outlive its exchange. */
+    script(ok_response, STAPLER_PORT_ERR_CLOSED);
+    stapler_http_exchange_start(&ex, &port, "http://resp.test/ca", NULL, small_request, sizeof(small_request));
+    TEST_ASSERT_EQUAL_INT(0, run(10, 100));
+    TEST_ASSERT_EQUAL_STRING_LEN("GET /ca/", net.sent, 8);
 }
 
 int main(void)
@@ -622,6 +766,7 @@ int main(void)
     RUN_TEST(test_small_requests_use_get_with_host_and_close);
     RUN_TEST(test_the_host_header_carries_a_port_other_than_80);
     RUN_TEST(test_large_requests_and_queries_use_post);
+    RUN_TEST(test_the_post_flag_makes_a_small_request_a_post);
     RUN_TEST(test_through_a_proxy_the_target_is_the_absolute_url);
     RUN_TEST(test_the_longest_request_fits_the_documented_maximum);
     RUN_TEST(test_content_length_bodies_in_every_split);
@@ -635,5 +780,8 @@ int main(void)
     RUN_TEST(test_transport_failures_are_passed_through);
     RUN_TEST(test_connect_idle_and_total_timeouts);
     RUN_TEST(test_proxy_and_redirects);
+    RUN_TEST(test_a_refused_get_is_asked_again_by_post_in_the_same_fetch);
+    RUN_TEST(test_only_a_refused_get_is_asked_again);
+    RUN_TEST(test_an_exchange_can_start_with_post);
     return UNITY_END();
 }

@@ -10,9 +10,12 @@
 #include "mbedtls/platform.h"
 #include "mbedtls/x509_crt.h"
 
+#include "stapler/cert.h"
 #include "stapler/config.h"
 #include "stapler/error.h"
 #include "stapler/ocsp.h"
+
+#include "mbedtls/pk.h"
 #include "stapler_posix.h"
 #include "test_support.h"
 
@@ -35,7 +38,7 @@ static size_t load_into(const char *name, unsigned char *buf, size_t size)
 
 static void load_crt(mbedtls_x509_crt *crt, const char *name)
 {
-    mbedtls_x509_crt_free(crt);
+    stapler_cert_free(crt);
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_test_load_crt(crt, STAPLER_VECTOR_DIR, name), name);
 }
 
@@ -79,24 +82,44 @@ void setUp(void)
 void tearDown(void)
 {
     mbedtls_x509_crt_free(&leaf);
-    mbedtls_x509_crt_free(&issuer);
+    stapler_cert_free(&issuer);
+}
+
+/* An issuer as the agent loads one: Mbed TLS's parser, or name and key only when Mbed TLS
+ * refuses the certificate's own signature algorithm. */
+static int load_issuer(const char *name)
+{
+    unsigned char buf[4096];
+    size_t n = load_into(name, buf, sizeof(buf));
+    int partial = -1;
+
+    stapler_cert_free(&issuer);
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_cert_parse_issuer(&issuer, buf, n, &partial), name);
+    return partial;
 }
 
 /* ---- Requests ---------------------------------------------------------------------- */
 
-static void assert_request_equals(const char *vector, stapler_ocsp_certid_hash_t hash,
-                                  const unsigned char *nonce, size_t nonce_len)
+static void assert_request_for_equals(const char *leaf_name, const char *issuer_name, const char *vector,
+                                      stapler_ocsp_certid_hash_t hash, const unsigned char *nonce,
+                                      size_t nonce_len)
 {
-    unsigned char expected[512], out[STAPLER_OCSP_REQUEST_MAX];
+    unsigned char expected[512], out[STAPLER_OCSP_REQUEST_SIZE(STAPLER_OCSP_NONCE_MAX)];
     size_t expected_len, out_len = 0;
 
-    load_crt(&leaf, "leaf-rsa.der");
-    load_crt(&issuer, "ca-rsa.der");
+    load_crt(&leaf, leaf_name);
+    (void) load_issuer(issuer_name);
     expected_len = load_into(vector, expected, sizeof(expected));
     TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_request_write(&leaf, &issuer, hash, nonce, nonce_len,
                                                         out, sizeof(out), &out_len));
-    TEST_ASSERT_EQUAL_size_t(expected_len, out_len);
-    TEST_ASSERT_EQUAL_HEX8_ARRAY(expected, out, expected_len);
+    TEST_ASSERT_EQUAL_size_t_MESSAGE(expected_len, out_len, vector);
+    TEST_ASSERT_EQUAL_HEX8_ARRAY_MESSAGE(expected, out, expected_len, vector);
+}
+
+static void assert_request_equals(const char *vector, stapler_ocsp_certid_hash_t hash,
+                                  const unsigned char *nonce, size_t nonce_len)
+{
+    assert_request_for_equals("leaf-rsa.der", "ca-rsa.der", vector, hash, nonce, nonce_len);
 }
 
 static void test_request_sha1_matches_openssl_byte_for_byte(void)
@@ -132,9 +155,34 @@ static void test_request_with_nonce_matches_openssl_byte_for_byte(void)
     assert_request_equals("req-nonce.der", STAPLER_OCSP_CERTID_SHA1, nonce, nonce_len);
 }
 
+/* RFC 9654: nonces of up to 128 octets (RFC 8954 stopped at 32). */
+static void test_request_with_a_128_octet_nonce_matches_python_cryptography(void)
+{
+    unsigned char nonce[128];
+    size_t i;
+
+    for (i = 0; i < sizeof(nonce); i++) {
+        nonce[i] = (unsigned char) i;
+    }
+    TEST_ASSERT_EQUAL_INT(128, STAPLER_OCSP_NONCE_MAX);
+    assert_request_equals("req-nonce128.der", STAPLER_OCSP_CERTID_SHA1, nonce, sizeof(nonce));
+}
+
+/* RFC 6960 4.1.1: issuerNameHash covers the issuer's name as the subject certificate's issuer
+ * field encodes it (here PrintableString and other letter case), not the issuer certificate's
+ * own subject (UTF8String). openssl ocsp -reqout hashes the same bytes. */
+static void test_request_hashes_the_issuer_name_as_the_certificate_encodes_it(void)
+{
+    assert_request_for_equals("leaf-names.der", "ca-names.der", "req-names.der", STAPLER_OCSP_CERTID_SHA1,
+                              NULL, 0);
+    assert_request_for_equals("leaf-names.der", "ca-names.der", "req-names-sha256.der",
+                              STAPLER_OCSP_CERTID_SHA256, NULL, 0);
+}
+
 static void test_request_rejects_bad_arguments_and_small_buffers(void)
 {
-    unsigned char out[STAPLER_OCSP_REQUEST_MAX], nonce[STAPLER_OCSP_NONCE_MAX + 1] = { 0 };
+    unsigned char out[STAPLER_OCSP_REQUEST_SIZE(STAPLER_OCSP_NONCE_MAX)];
+    unsigned char nonce[STAPLER_OCSP_NONCE_MAX + 1] = { 0 };
     size_t out_len;
 
     load_crt(&leaf, "leaf-rsa.der");
@@ -148,10 +196,15 @@ static void test_request_rejects_bad_arguments_and_small_buffers(void)
     ASSERT_OCSP(STAPLER_ERR_BUFFER_TOO_SMALL,
                 stapler_ocsp_request_write(&leaf, &issuer, STAPLER_OCSP_CERTID_SHA1, NULL, 0,
                                            out, 40, &out_len));
-    /* The documented maximum really is enough: SHA-256, 32-byte nonce. */
+    /* The documented sizes really are enough: SHA-256 and the largest nonce there is, and
+     * STAPLER_OCSP_REQUEST_MAX for the nonces this build sends. */
     TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_request_write(&leaf, &issuer, STAPLER_OCSP_CERTID_SHA256,
                                                         nonce, STAPLER_OCSP_NONCE_MAX, out,
                                                         sizeof(out), &out_len));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_request_write(&leaf, &issuer, STAPLER_OCSP_CERTID_SHA256,
+                                                        nonce, STAPLER_OCSP_REQUEST_NONCE_MAX, out,
+                                                        STAPLER_OCSP_REQUEST_MAX, &out_len));
+    TEST_ASSERT_GREATER_OR_EQUAL(192, STAPLER_OCSP_REQUEST_MAX);
 }
 
 static void test_get_url_round_trips_and_reports_the_rfc5019_limit(void)
@@ -228,7 +281,20 @@ static void test_rsa_sha384_signature(void) { assert_good("good-rsa-sha384sig.de
 static void test_rsa_pss_signature(void) { assert_good("good-rsa-pss.der", "leaf-rsa.der", "ca-rsa.der", 0); }
 static void test_sha256_certid(void) { assert_good("good-rsa-sha256-certid.der", "leaf-rsa.der", "ca-rsa.der", 0); }
 static void test_ecdsa_p256_issuer(void) { assert_good("good-ec.der", "leaf-ec.der", "ca-ec.der", 0); }
-static void test_ecdsa_p384_issuer(void) { assert_good("good-ec384.der", "leaf-ec384.der", "ca-ec384.der", 0); }
+static void test_ecdsa_p384_issuer(void)
+{
+#if defined(CONFIG_STAPLER_ALGO_ECDSA_P384)
+    assert_good("good-ec384.der", "leaf-ec384.der", "ca-ec384.der", 0);
+#else
+    /* A build without P-384 (the p256-m configuration) refuses such a key by name. */
+    mbedtls_x509_crt crt;
+
+    mbedtls_x509_crt_init(&crt);
+    TEST_ASSERT_EQUAL_INT(MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE,
+                          stapler_test_load_crt(&crt, STAPLER_VECTOR_DIR, "leaf-ec384.der"));
+    mbedtls_x509_crt_free(&crt);
+#endif
+}
 static void test_delegated_rsa(void) { assert_good("delegated-rsa.der", "leaf-rsa.der", "ca-rsa.der", 1); }
 static void test_delegated_rsa_by_key(void) { assert_good("delegated-rsa-bykey.der", "leaf-rsa.der", "ca-rsa.der", 1); }
 static void test_delegated_ecdsa(void) { assert_good("delegated-ec.der", "leaf-ec.der", "ca-ec.der", 1); }
@@ -272,6 +338,18 @@ static void test_delegate_outside_its_validity_is_refused(void)
 }
 
 /* ---- Tampering ----------------------------------------------------------------------- */
+
+/* PSS with a 20-byte salt (not the hash length OpenSSL uses by default): accepted, as PSA and
+ * Mbed TLS 4 accept any salt length. */
+static void test_rsa_pss_other_salt_length(void) { assert_good("good-rsa-pss-salt20.der", "leaf-rsa.der", "ca-rsa.der", 0); }
+
+/* PSS whose MGF1 hash (SHA-1) is not the message hash (SHA-256): refused by name, as PSA
+ * cannot check it. */
+static void test_rsa_pss_mgf1_hash_must_match(void)
+{
+    ASSERT_OCSP(STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM,
+                check("rsa-pss-mgf1-sha1.der", "leaf-rsa.der", "ca-rsa.der"));
+}
 
 static void test_tampered_signature(void)
 {
@@ -439,11 +517,125 @@ static void test_nonce_match_and_mismatch(void)
     policy.nonce_len = nonce_len - 1;
     ASSERT_OCSP(STAPLER_ERR_OCSP_NONCE_MISMATCH, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
 
-    /* We sent a nonce, the response carries none: not accepted. */
+    /* We sent a nonce, the response carries none (a pre-produced response): not accepted,
+     * and said apart from a wrong nonce. */
     TEST_ASSERT_EQUAL_INT(0, load_and_parse("good-rsa-byname.der", "leaf-rsa.der", "ca-rsa.der"));
     policy.nonce = nonce;
     policy.nonce_len = nonce_len;
-    ASSERT_OCSP(STAPLER_ERR_OCSP_NONCE_MISMATCH, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+    ASSERT_OCSP(STAPLER_ERR_OCSP_NONCE_IGNORED, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+}
+
+/* ---- Certificates in `certs` that this build cannot parse (issue 14) ------------------ */
+
+/* A CT precertificate (critical poison extension), an Ed25519 certificate and a well-framed
+ * non-certificate before the delegated responder's: the signature does not cover certs, so
+ * they are skipped and the signer is found after them. */
+static void test_unparsable_certificates_before_the_signer_are_skipped(void)
+{
+    ASSERT_OCSP(STAPLER_OK, check("delegated-rsa-unparsable-first.der", "leaf-rsa.der", "ca-rsa.der"));
+    TEST_ASSERT_EQUAL_INT(1, result.signer_delegated);
+    TEST_ASSERT_EQUAL_INT(STAPLER_OCSP_GOOD, result.single.cert_status);
+}
+
+static void test_only_unparsable_certificates_means_the_signer_is_missing(void)
+{
+    ASSERT_OCSP(STAPLER_ERR_OCSP_RESPONDER_CERT_MISSING,
+                check("delegated-rsa-only-unparsable.der", "leaf-rsa.der", "ca-rsa.der"));
+}
+
+/* The signer's own certificate is the one that cannot be parsed (an Ed25519 key): say so. */
+static void test_an_unparsable_signer_certificate_is_an_unsupported_algorithm(void)
+{
+    ASSERT_OCSP(STAPLER_ERR_OCSP_UNSUPPORTED_ALGORITHM, check("delegated-ed25519.der", "leaf-rsa.der", "ca-rsa.der"));
+}
+
+/* The outer structure still has to be right: an element of certs that runs past its end. */
+static void test_a_misframed_certificate_in_certs_is_malformed(void)
+{
+    ASSERT_OCSP(STAPLER_ERR_OCSP_MALFORMED, check("delegated-rsa-certs-misframed.der", "leaf-rsa.der", "ca-rsa.der"));
+}
+
+/* ---- Issuers Mbed TLS refuses for their own signature (issue 14) ---------------------- */
+
+static void test_an_issuer_self_signed_with_md5_serves_for_certid_and_signatures(void)
+{
+    load_crt(&leaf, "leaf-md5.der");
+    TEST_ASSERT_NOT_EQUAL(0, stapler_test_load_crt(&issuer, STAPLER_VECTOR_DIR, "ca-md5.der")); /* Mbed TLS alone */
+    mbedtls_x509_crt_free(&issuer);
+    TEST_ASSERT_EQUAL_INT(1, load_issuer("ca-md5.der"));
+    TEST_ASSERT_TRUE(stapler_cert_is_partial(&issuer));
+    assert_request_for_equals("leaf-md5.der", "ca-md5.der", "req-md5.der", STAPLER_OCSP_CERTID_SHA1, NULL, 0);
+
+    der_len = load_into("good-md5-byname.der", der, sizeof(der));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der, der_len));
+    stapler_ocsp_policy_init(&policy, response.produced_at + 60);
+    ASSERT_OCSP(STAPLER_OK, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+    TEST_ASSERT_EQUAL_INT(0, result.signer_delegated);
+    /* The issuer's notAfter was read too (it bounds the refresh window). */
+    TEST_ASSERT_INT64_WITHIN(2 * 86400, response.produced_at + 3650LL * 86400, result.responder_not_after);
+
+    der_len = load_into("good-md5-bykey.der", der, sizeof(der));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der, der_len));
+    ASSERT_OCSP(STAPLER_OK, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+
+    der_len = load_into("delegated-md5.der", der, sizeof(der));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der, der_len));
+    ASSERT_OCSP(STAPLER_OK, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+    TEST_ASSERT_EQUAL_INT(1, result.signer_delegated);
+}
+
+/* Our CA's name and key, certified by an Ed25519 root (a cross-certificate): as good an issuer. */
+static void test_a_cross_certificate_signed_with_ed25519_serves_as_issuer(void)
+{
+    load_crt(&leaf, "leaf-rsa.der");
+    TEST_ASSERT_EQUAL_INT(1, load_issuer("ca-rsa-by-ed25519.der"));
+    der_len = load_into("good-rsa-byname.der", der, sizeof(der));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der, der_len));
+    stapler_ocsp_policy_init(&policy, response.produced_at + 60);
+    ASSERT_OCSP(STAPLER_OK, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+    der_len = load_into("delegated-rsa.der", der, sizeof(der));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der, der_len));
+    ASSERT_OCSP(STAPLER_OK, stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result));
+    TEST_ASSERT_EQUAL_INT(1, result.signer_delegated);
+}
+
+/* ---- Names compared as RFC 5280 7.1 says (issue 14) ------------------------------------ */
+
+static int check_names(const char *name)
+{
+    load_crt(&leaf, "leaf-names.der");
+    (void) load_issuer("ca-names.der");
+    der_len = load_into(name, der, sizeof(der));
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_ocsp_response_parse(&response, der, der_len), name);
+    stapler_ocsp_policy_init(&policy, response.produced_at + 60);
+    return stapler_ocsp_response_verify(&response, &leaf, &issuer, &policy, &result);
+}
+
+/* ResponderID byName in PrintableString, the CA's subject in UTF8String; CertID over the leaf's
+ * issuer field. */
+static void test_issuer_named_in_another_encoding_by_name(void)
+{
+    ASSERT_OCSP(STAPLER_OK, check_names("good-names-byname-alt.der"));
+    TEST_ASSERT_EQUAL_INT(0, result.signer_delegated);
+}
+
+static void test_issuer_named_in_another_encoding_by_key_sha256_certid(void)
+{
+    ASSERT_OCSP(STAPLER_OK, check_names("good-names-bykey.der"));
+}
+
+/* A responder that hashed its CA certificate's subject (as OpenSSL's responder does) names
+ * the same CA: accepted too. */
+static void test_certid_over_the_issuers_own_subject_is_ours_too(void)
+{
+    ASSERT_OCSP(STAPLER_OK, check_names("good-names-subject-hash.der"));
+}
+
+/* The delegated responder names its issuer in PrintableString: issued by our CA all the same. */
+static void test_delegate_naming_its_issuer_in_another_encoding(void)
+{
+    ASSERT_OCSP(STAPLER_OK, check_names("delegated-names.der"));
+    TEST_ASSERT_EQUAL_INT(1, result.signer_delegated);
 }
 
 /* ---- Hostile and broken input -------------------------------------------------------- */
@@ -519,6 +711,8 @@ static void test_verification_gives_back_all_arena_memory(void)
         { "delegated-rsa.der", "leaf-rsa.der", "ca-rsa.der" },
         { "delegated-ec.der", "leaf-ec.der", "ca-ec.der" },
         { "delegated-noeku.der", "leaf-rsa.der", "ca-rsa.der" },
+        { "delegated-rsa-unparsable-first.der", "leaf-rsa.der", "ca-rsa.der" },
+        { "delegated-ed25519.der", "leaf-rsa.der", "ca-rsa.der" },
         { "tampered-signature.der", "leaf-rsa.der", "ca-rsa.der" },
     };
     size_t i;
@@ -542,6 +736,8 @@ int main(void)
     RUN_TEST(test_request_sha1_matches_openssl_byte_for_byte);
     RUN_TEST(test_request_sha256_matches_openssl_byte_for_byte);
     RUN_TEST(test_request_with_nonce_matches_openssl_byte_for_byte);
+    RUN_TEST(test_request_with_a_128_octet_nonce_matches_python_cryptography);
+    RUN_TEST(test_request_hashes_the_issuer_name_as_the_certificate_encodes_it);
     RUN_TEST(test_request_rejects_bad_arguments_and_small_buffers);
     RUN_TEST(test_get_url_round_trips_and_reports_the_rfc5019_limit);
     RUN_TEST(test_get_url_too_long_for_rfc5019_says_so);
@@ -553,6 +749,8 @@ int main(void)
     RUN_TEST(test_sha256_certid);
     RUN_TEST(test_ecdsa_p256_issuer);
     RUN_TEST(test_ecdsa_p384_issuer);
+    RUN_TEST(test_rsa_pss_other_salt_length);
+    RUN_TEST(test_rsa_pss_mgf1_hash_must_match);
     RUN_TEST(test_delegated_rsa);
     RUN_TEST(test_delegated_rsa_by_key);
     RUN_TEST(test_delegated_ecdsa);
@@ -576,6 +774,16 @@ int main(void)
     RUN_TEST(test_generalized_time_parsing);
     RUN_TEST(test_unsuccessful_statuses_are_typed);
     RUN_TEST(test_nonce_match_and_mismatch);
+    RUN_TEST(test_unparsable_certificates_before_the_signer_are_skipped);
+    RUN_TEST(test_only_unparsable_certificates_means_the_signer_is_missing);
+    RUN_TEST(test_an_unparsable_signer_certificate_is_an_unsupported_algorithm);
+    RUN_TEST(test_a_misframed_certificate_in_certs_is_malformed);
+    RUN_TEST(test_an_issuer_self_signed_with_md5_serves_for_certid_and_signatures);
+    RUN_TEST(test_a_cross_certificate_signed_with_ed25519_serves_as_issuer);
+    RUN_TEST(test_issuer_named_in_another_encoding_by_name);
+    RUN_TEST(test_issuer_named_in_another_encoding_by_key_sha256_certid);
+    RUN_TEST(test_certid_over_the_issuers_own_subject_is_ours_too);
+    RUN_TEST(test_delegate_naming_its_issuer_in_another_encoding);
     RUN_TEST(test_malformed_inputs);
     RUN_TEST(test_unknown_critical_extension_is_refused);
     RUN_TEST(test_unsupported_signature_algorithm);

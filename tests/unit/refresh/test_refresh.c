@@ -112,7 +112,7 @@ static void run(world_t *w, int64_t until)
                 w->ever = 1;
                 w->end = end;
                 /* The device sees the same response in its own wall-clock terms. */
-                stapler_refresh_set_staple(&w->r, 1, this_update, end, wall(w), w->mono_ms);
+                stapler_refresh_set_staple(&w->r, 1, this_update, end, wall(w), w->mono_ms, next_random(w));
                 stapler_refresh_succeeded(&w->r, w->mono_ms);
             } else {
                 w->failures++;
@@ -142,7 +142,11 @@ static void test_healthy_seven_day_windows_for_ninety_days(void)
     world_init(&w, 7 * DAY);
     run(&w, w.real + 90 * DAY);
     printf("7-day windows, 90 days: %u fetches, %lld s without a valid staple\n", w.fetches, (long long) w.expired_s);
-    TEST_ASSERT_UINT_WITHIN(1, 26, w.fetches); /* one per 3.5 days */
+    /* One per 2.1 to 3.5 days (refreshed at 50-70 % of the window left): about 32. */
+    TEST_ASSERT_UINT_WITHIN(3, (unsigned) (90 * DAY * 100 / (7 * DAY * (100 - CONFIG_STAPLER_REFRESH_PERCENT -
+                                                                     CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 2))),
+                            w.fetches);
+    TEST_ASSERT_TRUE(w.fetches >= 90 * 2 / 7 - 1);
     TEST_ASSERT_EQUAL_INT64(0, w.expired_s);
     TEST_ASSERT_EQUAL_UINT(0, w.failures);
 }
@@ -153,7 +157,10 @@ static void test_healthy_ten_minute_windows_for_two_days(void)
 
     world_init(&w, 600);
     run(&w, w.real + 2 * DAY);
-    TEST_ASSERT_UINT_WITHIN(2, 2 * DAY / 300, w.fetches); /* every 5 minutes */
+    /* Every 3 to 5 minutes (the refresh point spread over 50-70 % of the window left). */
+    TEST_ASSERT_UINT_WITHIN(25, (unsigned) (2 * DAY * 100 / (600 * (100 - CONFIG_STAPLER_REFRESH_PERCENT -
+                                                                     CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 2))),
+                            w.fetches);
     TEST_ASSERT_EQUAL_INT64(0, w.expired_s);
 }
 
@@ -162,13 +169,14 @@ static void test_outage_shorter_than_the_remaining_validity_is_invisible(void)
     world_t w;
 
     world_init(&w, 7 * DAY);
-    w.down_from = w.real + 3 * DAY;
-    w.down_until = w.real + 5 * DAY;   /* two days down, right across the refresh point */
+    w.down_from = w.real + 2 * DAY;
+    w.down_until = w.real + 4 * DAY;   /* two days down, across the whole refresh band (2.1-3.5 d) */
     run(&w, w.real + 30 * DAY);
     printf("2-day outage, 7-day windows: %u failed attempts, %lld s without a valid staple\n",
            w.failures, (long long) w.expired_s);
     TEST_ASSERT_EQUAL_INT64(0, w.expired_s);
-    TEST_ASSERT_GREATER_OR_EQUAL_UINT(1 * DAY / CONFIG_STAPLER_RETRY_MAX_S, w.failures); /* kept trying */
+    /* Kept trying: waits of at most an eighth of the validity left (under a day here). */
+    TEST_ASSERT_GREATER_OR_EQUAL_UINT(2 * DAY / (7 * DAY / 8) + 1, w.failures);
     TEST_ASSERT_LESS_OR_EQUAL_UINT(2 * DAY / (CONFIG_STAPLER_RETRY_MAX_S / 4) + 20, w.failures); /* backed off */
 }
 
@@ -178,8 +186,8 @@ static void test_outage_longer_than_validity_recovers_soon_after(void)
     const int64_t start = 1800000000;
 
     world_init(&w, 7 * DAY);
-    w.down_from = start + 3 * DAY;
-    w.down_until = start + 13 * DAY;   /* ten days down: expiry cannot be avoided */
+    w.down_from = start + 2 * DAY;     /* before the earliest refresh point (2.1 days) */
+    w.down_until = start + 13 * DAY;   /* eleven days down: expiry cannot be avoided */
     run(&w, start + 30 * DAY);
     /* The staple ends at 7 days; the responder returns at 13: at most one maximum backoff
      * (plus the first fetch's second) is lost after that. */
@@ -211,9 +219,11 @@ static void test_wall_clock_stepping_back_does_not_postpone_the_refresh(void)
     w.jump_at = start + 1 * DAY;
     w.jump_by = -30 * DAY;
     run(&w, start + 5 * DAY);
-    /* The refresh point (3.5 days in true time) holds despite the clock now saying a month
-     * earlier. */
-    TEST_ASSERT_INT64_WITHIN(2, start + 3 * DAY + DAY / 2, w.first_fetch_after_jump);
+    /* The refresh point (2.1 to 3.5 days in true time) holds despite the clock now saying a
+     * month earlier. */
+    TEST_ASSERT_TRUE(w.first_fetch_after_jump >= start + 7 * DAY * (100 - CONFIG_STAPLER_REFRESH_PERCENT -
+                                                                   CONFIG_STAPLER_REFRESH_JITTER_PERCENT) / 100 - 2);
+    TEST_ASSERT_TRUE(w.first_fetch_after_jump <= start + 3 * DAY + DAY / 2 + 2);
 }
 
 static void test_wall_clock_stepping_forward_fetches_now_and_does_not_spin(void)
@@ -237,11 +247,11 @@ static void test_retry_after_is_honoured_unless_the_staple_would_expire(void)
     const int64_t now = 1800000000;
 
     stapler_refresh_init(&r, 1);
-    stapler_refresh_set_staple(&r, 1, now - 3 * DAY, now + 3 * DAY, now, 0);
+    stapler_refresh_set_staple(&r, 1, now - 3 * DAY, now + 3 * DAY, now, 0, 0);
     stapler_refresh_failed(&r, now, 0, 7200, 0);
     TEST_ASSERT_EQUAL_UINT64(7200u * 1000u, stapler_refresh_next_ms(&r, now, 0));
     /* Ten minutes of validity left: a one-day Retry-After is cut to a quarter of it. */
-    stapler_refresh_set_staple(&r, 1, now - 3 * DAY, now + 600, now, 0);
+    stapler_refresh_set_staple(&r, 1, now - 3 * DAY, now + 600, now, 0, 0);
     stapler_refresh_failed(&r, now, 0, DAY, 0);
     TEST_ASSERT_EQUAL_UINT64((600u / 4 > CONFIG_STAPLER_RETRY_MIN_S ? 600u / 4 : CONFIG_STAPLER_RETRY_MIN_S) * 1000u,
                              stapler_refresh_next_ms(&r, now, 0));
@@ -295,12 +305,12 @@ static void test_a_clock_running_ahead_does_not_make_fetches_back_to_back(void)
     const int64_t this_update = 1000000, now = this_update + DAY - 60;
 
     stapler_refresh_init(&r, 1);
-    stapler_refresh_set_staple(&r, 1, this_update, this_update + DAY, now, now_ms);
+    stapler_refresh_set_staple(&r, 1, this_update, this_update + DAY, now, now_ms, 0);
     stapler_refresh_succeeded(&r, now_ms);
     TEST_ASSERT_EQUAL_UINT64(now_ms + (uint64_t) CONFIG_STAPLER_RETRY_MIN_S * 1000u,
                              stapler_refresh_next_ms(&r, now, now_ms));
     /* With a right clock the healthy schedule (hours away) is what counts. */
-    stapler_refresh_set_staple(&r, 1, this_update, this_update + DAY, this_update, now_ms);
+    stapler_refresh_set_staple(&r, 1, this_update, this_update + DAY, this_update, now_ms, 0);
     stapler_refresh_succeeded(&r, now_ms);
     TEST_ASSERT_TRUE(stapler_refresh_next_ms(&r, this_update, now_ms) > now_ms + 3600u * 1000u);
 }
@@ -329,14 +339,14 @@ static void test_a_fleet_booting_together_spreads_its_first_fetches(void)
         uint64_t at;
 
         stapler_refresh_init(&r, 1);
-        stapler_refresh_set_staple(&r, 1, now - DAY, now + 6 * DAY, now, 0);
+        stapler_refresh_set_staple(&r, 1, now - DAY, now + 6 * DAY, now, 0, 0);
         seed = seed * 1664525u + 1013904223u;
         stapler_refresh_boot(&r, now, 0, seed);
         at = stapler_refresh_next_ms(&r, now, 0);
         /* Not due for days by the healthy schedule: the jitter does not pull it earlier. */
         TEST_ASSERT_GREATER_OR_EQUAL_UINT64((uint64_t) (2 * DAY) * 1000u, at);
         /* Due now (the refresh point passed while powered off): spread over the jitter. */
-        stapler_refresh_set_staple(&r, 1, now - 6 * DAY, now + DAY, now, 0);
+        stapler_refresh_set_staple(&r, 1, now - 6 * DAY, now + DAY, now, 0, 0);
         stapler_refresh_boot(&r, now, 0, seed);
         at = stapler_refresh_next_ms(&r, now, 0) / 1000u;
         TEST_ASSERT_LESS_OR_EQUAL_UINT64(CONFIG_STAPLER_BOOT_JITTER_S, at);
@@ -348,10 +358,74 @@ static void test_a_fleet_booting_together_spreads_its_first_fetches(void)
     printf("fleet of %d booting together: at most %u first fetches in any %d s\n", DEVICES, worst, BUCKET_S);
     TEST_ASSERT_LESS_OR_EQUAL_UINT(3 * DEVICES * BUCKET_S / CONFIG_STAPLER_BOOT_JITTER_S, worst);
 
-    /* Without a valid staple there is nothing to protect: fetch at once. */
+    /* Without a valid staple: at once by default (CONFIG_STAPLER_BOOT_JITTER_NO_STAPLE_S 0)... */
     stapler_refresh_init(&r, 1);
+    TEST_ASSERT_EQUAL_UINT32(CONFIG_STAPLER_BOOT_JITTER_NO_STAPLE_S, r.no_staple_jitter_s);
+    r.no_staple_jitter_s = 0;
     stapler_refresh_boot(&r, now, 0, 12345);
     TEST_ASSERT_EQUAL_UINT64(0, stapler_refresh_next_ms(&r, now, 0));
+    /* ... or within the spread configured, and over all of it. */
+    {
+        uint64_t lo = UINT64_MAX, hi = 0;
+
+        for (i = 0; i < 1000; i++) {
+            uint64_t at;
+
+            stapler_refresh_init(&r, 1);
+            r.no_staple_jitter_s = 60;
+            seed = seed * 1664525u + 1013904223u;
+            stapler_refresh_boot(&r, now, 0, seed);
+            at = stapler_refresh_next_ms(&r, now, 0);
+            TEST_ASSERT_TRUE(at < 60000u);
+            lo = at < lo ? at : lo;
+            hi = at > hi ? at : hi;
+        }
+        TEST_ASSERT_TRUE(hi - lo >= 54000u);
+    }
+}
+
+/* A fleet holding the same pre-produced response must not refresh at the same second: the
+ * refresh point is drawn per response between REFRESH_PERCENT and REFRESH_PERCENT +
+ * REFRESH_JITTER_PERCENT of the window remaining, so never later than the fixed point. */
+static void test_the_refresh_point_is_spread_earlier_never_later(void)
+{
+    const int64_t now = 1800000000, window = 7 * DAY;
+    const int64_t latest = now + window - window * CONFIG_STAPLER_REFRESH_PERCENT / 100;
+    const int64_t earliest = latest - window * CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 100;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    unsigned i, quarter[4] = { 0, 0, 0, 0 };
+    uint32_t seed = 7;
+
+    for (i = 0; i < 4000; i++) {
+        stapler_refresh_t r;
+        int64_t at;
+
+        stapler_refresh_init(&r, 1);
+        seed = seed * 1664525u + 1013904223u;
+        stapler_refresh_set_staple(&r, 1, now, now + window, now, 0, seed);
+        at = now + (int64_t) (stapler_refresh_next_ms(&r, now, 0) / 1000u);
+        TEST_ASSERT_TRUE(at >= earliest && at <= latest);
+        lo = at < lo ? at : lo;
+        hi = at > hi ? at : hi;
+        if (latest > earliest) {
+            quarter[(unsigned) ((at - earliest) * 4 / (latest - earliest + 1))]++;
+        }
+    }
+    if (CONFIG_STAPLER_REFRESH_JITTER_PERCENT > 0) {
+        /* Spread over the whole band, about evenly (each quarter 1000 +- 15%). */
+        TEST_ASSERT_TRUE(hi - lo > (latest - earliest) * 9 / 10);
+        for (i = 0; i < 4; i++) {
+            TEST_ASSERT_UINT_WITHIN(150, 1000, quarter[i]);
+        }
+    }
+    {
+        /* Without randomness (random 0): the fixed point, as before. */
+        stapler_refresh_t r;
+
+        stapler_refresh_init(&r, 1);
+        stapler_refresh_set_staple(&r, 1, now, now + window, now, 0, 0);
+        TEST_ASSERT_EQUAL_UINT64((uint64_t) (latest - now) * 1000u, stapler_refresh_next_ms(&r, now, 0));
+    }
 }
 
 int main(void)
@@ -370,5 +444,6 @@ int main(void)
     RUN_TEST(test_a_clock_running_ahead_does_not_make_fetches_back_to_back);
     RUN_TEST(test_window_end_is_clamped_to_the_certificates);
     RUN_TEST(test_a_fleet_booting_together_spreads_its_first_fetches);
+    RUN_TEST(test_the_refresh_point_is_spread_earlier_never_later);
     return UNITY_END();
 }

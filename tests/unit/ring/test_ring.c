@@ -196,6 +196,71 @@ static void test_failed_write_keeps_the_old_record(void)
     TEST_ASSERT_EQUAL_UINT(0, sim.nor_violations);
 }
 
+/*
+ * Maximum-size records one after the other in the smallest ring mount accepts, from many
+ * starting alignments, and again with a torn write's leftovers after each record (so the
+ * next one starts at the next sector): every append succeeds and a reboot finds it. The
+ * erase before a wrapped append must never reach the newest record; with the old bound (two
+ * records plus a sector) it did, and the ring refused the append (found by fuzz_ring).
+ */
+static void test_largest_records_wrap_in_the_smallest_ring(void)
+{
+    unsigned first, j;
+    int torn;
+
+    for (torn = 0; torn <= 1; torn++) {
+        for (first = 0; first <= STAPLER_RESPONSE_MAX; first += 416) {
+            stapler_flash_sim_init(&sim, memory, FLASH_SIZE, SECTOR, 16, erase_counts);
+            mount(SMALL_RING);
+            if (first > 0) {
+                TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, make_payload(previous, first, first),
+                                                             fingerprint));
+            }
+            for (j = 0; j < 6; j++) {
+                const size_t n = make_payload(payload, 1000 + first + j, STAPLER_RESPONSE_MAX);
+                uint32_t end;
+
+                TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_ring_append(&ring, payload, n, fingerprint),
+                                              "a maximum-size append was refused");
+                end = ring.latest_offset + STAPLER_RECORD_SIZE(ring.latest_length);
+                if (torn && end % SECTOR != 0) {
+                    memory[end] = 0x00; /* what a cut in the next record's header leaves */
+                }
+                mount(SMALL_RING);
+                assert_latest(payload, n);
+            }
+        }
+    }
+    TEST_ASSERT_EQUAL_UINT(0, sim.nor_violations);
+}
+
+/* A record with sequence number 0xFFFFFFFF (only a forged or corrupt image has one: it
+ * takes 4 billion appends) leaves no newer number. An append must refuse and keep it, not
+ * write sequence 0, which the next mount would rank below it: a rollback after a reboot. */
+static void test_no_append_after_the_last_sequence_number(void)
+{
+    size_t n1 = make_payload(previous, 30, 500), n2 = make_payload(payload, 31, 600);
+    uint32_t crc;
+    unsigned char *h;
+
+    mount(SMALL_RING);
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, n1, fingerprint));
+    /* Forge the sequence number, in the header and the trailer, with a CRC to match. */
+    h = memory + ring.latest_offset;
+    memset(h + 8, 0xFF, 4);
+    memset(h + STAPLER_RECORD_SIZE(n1) - 28, 0xFF, 4);
+    crc = stapler_crc32_update(stapler_crc32_update(STAPLER_CRC32_INIT, h, 24), h + 32, n1);
+    h[24] = (unsigned char) crc;
+    h[25] = (unsigned char) (crc >> 8);
+    h[26] = (unsigned char) (crc >> 16);
+    h[27] = (unsigned char) (crc >> 24);
+    mount(SMALL_RING);
+    TEST_ASSERT_EQUAL_HEX32(0xFFFFFFFFu, ring.latest_sequence);
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_CORRUPT, stapler_ring_append(&ring, payload, n2, fingerprint));
+    mount(SMALL_RING);
+    assert_latest(previous, n1);
+}
+
 static jmp_buf power;
 
 /* One append with the power cut at `step`; returns 1 if the cut happened. Kept apart so
@@ -320,6 +385,8 @@ int main(void)
     RUN_TEST(test_bit_flip_falls_back_to_the_previous_record);
     RUN_TEST(test_foreign_records_are_ignored);
     RUN_TEST(test_failed_write_keeps_the_old_record);
+    RUN_TEST(test_largest_records_wrap_in_the_smallest_ring);
+    RUN_TEST(test_no_append_after_the_last_sequence_number);
     RUN_TEST(test_power_cut_at_every_step_leaves_old_or_new);
     RUN_TEST(test_wear_one_year_of_hourly_refreshes);
     return UNITY_END();

@@ -16,4 +16,13 @@
 /* Avoid lwIP pulling <sys/time.h> for struct timeval (no sockets here). */
 #define LWIP_TIMEVAL_PRIVATE        0
 
+#if defined(STAPLER_LWIP_THREADS) && STAPLER_LWIP_THREADS
+/* NO_SYS=0 on lwIP's contrib/ports/unix sys_arch (the host's threaded build): what its
+ * own arch/cc.h would give it. An RTOS port sets these in its cc.h. */
+typedef unsigned int sys_prot_t;
+#if defined(__linux__)
+#define LWIP_UNIX_LINUX
+#endif
+#endif
+
 #endif /* STAPLER_LWIP_ARCH_CC_H */

@@ -151,9 +151,37 @@ int stapler_sim_command_status(int argc, char **argv)
             return EXIT_INPUT;
         }
     }
-    if (json) {
-        printf("{\"time\":\"%s\",\"time_trusted\":%s,\"identities\":[",
-               stapler_sim_format_time(stapler_agent_now(&agent, &i), t1, sizeof(t1)), i ? "true" : "false");
+    {
+        const int64_t now = stapler_agent_now(&agent, &i);
+
+        /* Agent-wide: the same in every identity's status. */
+        (void) stapler_agent_status(&agent, 0, &status);
+        if (json) {
+            printf("{\"time\":\"%s\",\"time_trusted\":%s,", stapler_sim_format_time(now, t1, sizeof(t1)),
+                   i ? "true" : "false");
+            if (status.time_floor != 0) {
+                printf("\"time_floor\":\"%s\",", stapler_sim_format_time(status.time_floor, t1, sizeof(t1)));
+            } else {
+                printf("\"time_floor\":null,");
+            }
+            if (status.time_mark != 0) {
+                printf("\"time_mark\":\"%s\",", stapler_sim_format_time(status.time_mark, t1, sizeof(t1)));
+            } else {
+                printf("\"time_mark\":null,");
+            }
+            printf("\"time_contradictions\":%u,\"identities\":[", (unsigned) status.time_contradictions);
+        } else {
+            printf("time: %s (%s)", stapler_sim_format_time(now, t1, sizeof(t1)),
+                   i ? "trusted" : "not trusted: a lower bound");
+            if (status.time_floor != 0) {
+                printf("; floor %s", stapler_sim_format_time(status.time_floor, t2, sizeof(t2)));
+            }
+            if (status.time_contradictions != 0) {
+                printf("; %u contradiction(s): the trusted clock read earlier than the agent can prove",
+                       (unsigned) status.time_contradictions);
+            }
+            printf("\n");
+        }
     }
     for (id = 0; id < agent.identity_count; id++) {
         stapler_agent_status(&agent, id, &status);
@@ -163,8 +191,9 @@ int stapler_sim_command_status(int argc, char **argv)
             if (status.this_update != 0) {
                 printf("\"cert_status\":\"%s\",\"this_update\":\"%s\",", status_name(status.cert_status),
                        stapler_sim_format_time(status.this_update, t1, sizeof(t1)));
+                printf("\"produced_at\":\"%s\",", stapler_sim_format_time(status.produced_at, t1, sizeof(t1)));
             } else {
-                printf("\"cert_status\":null,\"this_update\":null,");
+                printf("\"cert_status\":null,\"this_update\":null,\"produced_at\":null,");
             }
             if (status.has_next_update) {
                 printf("\"next_update\":\"%s\",", stapler_sim_format_time(status.next_update, t2, sizeof(t2)));

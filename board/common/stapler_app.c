@@ -23,7 +23,7 @@
  *   run=S               keep running the agent S seconds after the handshakes (0)
  *   power-cut-at=N      TEST ONLY: the power fails during flash operation N (exit 0x50)
  *   clock-ahead=S       TEST ONLY: the wall clock runs S seconds ahead of the PC's
- *   sntp=HOST           SNTP server (default CONFIG_STAPLER_SNTP_SERVER; empty: none)
+ *   sntp=HOST           SNTP server (default CONFIG_STAPLER_SNTP_SERVERS; empty: none)
  *   bench-verify=DIR    instructions per OCSP check, on the vectors in DIR (then exit)
  * Exit: 0 all asked for done; 1 usage; 2 selftest failed; 3 flash or credentials unusable;
  *       4 no network; 6 a handshake failed; 0x50 power cut (test);
@@ -272,7 +272,7 @@ static int parse_cmdline(options_t *o)
     o->wait_s = 30;
     o->handshakes = 1;
     o->accept = 1;
-    o->sntp = CONFIG_STAPLER_SNTP_SERVER;
+    o->sntp = CONFIG_STAPLER_SNTP_SERVERS;
     if (board->cmdline == NULL || board->cmdline(cmdline, sizeof(cmdline)) != 0) {
         return 0; /* no command line: boot and report */
     }

@@ -6,6 +6,7 @@
 #include "mbedtls/md.h"
 
 #include "stapler/cert.h"
+#include "stapler/clock.h"
 #include "stapler/error.h"
 
 #include "crypto.h"
@@ -69,30 +70,75 @@ static void stapler_agent_log(const stapler_agent_t *agent, stapler_log_level_t 
     }
 }
 
-/* The agent's time; the caller holds the lock (it reads the floor). */
-static int64_t stapler_agent_now_locked(const stapler_agent_t *agent, int *trusted)
+/* Whole seconds of monotonic time from at_ms to now_ms. */
+static int64_t stapler_agent_since_s(uint64_t now_ms, uint64_t at_ms)
 {
-    int64_t wall = 0, bound;
+    return now_ms > at_ms ? (int64_t) ((now_ms - at_ms) / 1000u) : 0;
+}
+
+/* What the agent can prove real time has reached (the caller holds the lock): signed
+ * evidence (the newest verified producedAt, or the evidence kept in flash, plus monotonic
+ * time since), raised by the trusted time it already used (kept in flash too), but by that
+ * only up to CONFIG_STAPLER_TIME_LEAD_S ahead of the evidence. 0 when it knows nothing. */
+static int64_t stapler_agent_evidence_at(const stapler_agent_t *agent, uint64_t now_ms)
+{
+    return agent->time_floor > 0 ? agent->time_floor + stapler_agent_since_s(now_ms, agent->floor_monotonic_ms) : 0;
+}
+
+static int64_t stapler_agent_floor_at(const stapler_agent_t *agent, uint64_t now_ms)
+{
+    const int64_t evidence = stapler_agent_evidence_at(agent, now_ms);
+    int64_t used;
+
+    if (evidence == 0) {
+        return 0;
+    }
+    used = agent->time_used > 0 ? agent->time_used + stapler_agent_since_s(now_ms, agent->time_used_ms) : 0;
+    if (used > evidence + CONFIG_STAPLER_TIME_LEAD_S) {
+        used = evidence + CONFIG_STAPLER_TIME_LEAD_S;
+    }
+    return used > evidence ? used : evidence;
+}
+
+/* The agent's time; the caller holds the lock (it reads and advances the floor). A trusted
+ * reading below the floor (less the clock skew a responder's producedAt may carry) is a
+ * contradiction: not used; the first of a run of them is counted and reported by the next
+ * stapler_agent_step(). */
+static int64_t stapler_agent_now_locked(stapler_agent_t *agent, int *trusted)
+{
+    const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
+    int64_t wall = 0, floor, used;
     int is_trusted = 0;
 
     if (agent->port->wall_time(agent->port->context, &wall, &is_trusted) != 0) {
         wall = 0;
         is_trusted = 0;
     }
+    floor = stapler_agent_floor_at(agent, now_ms);
+    if (is_trusted && floor > 0 && wall + STAPLER_CLOCK_SKEW_S < floor) {
+        if (!agent->time_contradicting) {
+            agent->time_contradicting = 1;
+            agent->time_contradictions++;
+            agent->time_contradiction_pending = 1;
+            agent->time_contradiction_wall = wall;
+            agent->time_contradiction_floor = floor;
+        }
+        is_trusted = 0;
+        wall = floor;
+    } else if (is_trusted) {
+        agent->time_contradicting = 0;
+        used = agent->time_used > 0 ? agent->time_used + stapler_agent_since_s(now_ms, agent->time_used_ms) : 0;
+        if (wall > used) {
+            agent->time_used = wall;
+            agent->time_used_ms = now_ms;
+        }
+    }
     if (trusted != NULL) {
         *trusted = is_trusted;
     }
-    if (is_trusted) {
-        return wall;
-    }
-    /* A lower bound on the real time: the newest verified producedAt plus the time elapsed
-     * since we saw it (real time cannot have advanced less), or the untrusted clock if it
-     * says later (which can only make us stricter). */
-    bound = agent->time_floor;
-    if (bound > 0) {
-        bound += (int64_t) ((agent->port->monotonic_ms(agent->port->context) - agent->floor_monotonic_ms) / 1000u);
-    }
-    return wall > bound ? wall : bound;
+    /* Untrusted: a lower bound on the real time, the floor, or the untrusted clock if it says
+     * later (which can only make us stricter). Trusted: never below the floor either. */
+    return wall > floor ? wall : floor;
 }
 
 int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted)
@@ -105,16 +151,108 @@ int64_t stapler_agent_now(stapler_agent_t *agent, int *trusted)
     return now;
 }
 
+/* A verified response was produced at produced_at: real time has reached it. With trusted
+ * time, no further than now + skew: a responder whose clock runs ahead must not push ours
+ * (and the flash's high-water mark) forward. The caller holds the lock. */
 static void stapler_agent_raise_floor(stapler_agent_t *agent, int64_t produced_at)
 {
     const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
-    const int64_t current = agent->time_floor > 0
-                                ? agent->time_floor + (int64_t) ((now_ms - agent->floor_monotonic_ms) / 1000u)
-                                : 0;
+    int trusted;
+    const int64_t now = stapler_agent_now_locked(agent, &trusted);
 
-    if (produced_at > current) {
+    if (trusted && produced_at > now + STAPLER_CLOCK_SKEW_S) {
+        produced_at = now + STAPLER_CLOCK_SKEW_S;
+    }
+    if (produced_at > stapler_agent_evidence_at(agent, now_ms)) {
         agent->time_floor = produced_at;
         agent->floor_monotonic_ms = now_ms;
+    }
+}
+
+/* Keep the floor in flash (agent thread): after a staple write (force), and otherwise at most
+ * every CONFIG_STAPLER_TIME_MARK_INTERVAL_S. Returns ms until the next interval mark. */
+static uint32_t stapler_agent_mark_time(stapler_agent_t *agent, int force)
+{
+    const uint64_t interval_ms = (uint64_t) CONFIG_STAPLER_TIME_MARK_INTERVAL_S * 1000u;
+    uint64_t now_ms;
+    int64_t evidence, floor;
+    int ret;
+
+    if (agent->marks.sectors == 0) {
+        return UINT32_MAX;
+    }
+    stapler_agent_lock(agent);
+    (void) stapler_agent_now_locked(agent, NULL); /* takes in the trusted clock, if it may */
+    now_ms = agent->port->monotonic_ms(agent->port->context);
+    evidence = stapler_agent_evidence_at(agent, now_ms);
+    floor = stapler_agent_floor_at(agent, now_ms);
+    stapler_agent_unlock(agent);
+    if (!force && agent->marked && now_ms - agent->marked_ms < interval_ms) {
+        return (uint32_t) (interval_ms - (now_ms - agent->marked_ms));
+    }
+    agent->marked = 1;
+    agent->marked_ms = now_ms;
+    if (evidence == 0) {
+        return (uint32_t) interval_ms;
+    }
+    ret = stapler_clock_marks_write(&agent->marks, evidence, floor);
+    if (ret != 0) {
+        stapler_agent_lock(agent);
+        agent->marks_error = ret;
+        stapler_agent_unlock(agent);
+        stapler_agent_log(agent, STAPLER_LOG_ERROR, "time mark not written to flash (the previous one stays)");
+    }
+    return (uint32_t) interval_ms;
+}
+
+/* Decimal, for log lines without printf. */
+static size_t stapler_agent_put_i64(char *out, int64_t v)
+{
+    char digits[20];
+    size_t n = 0, k = 0;
+    uint64_t u = v < 0 ? 0u - (uint64_t) v : (uint64_t) v;
+
+    do {
+        digits[n++] = (char) ('0' + (int) (u % 10u));
+        u /= 10u;
+    } while (u != 0 && n < sizeof(digits));
+    if (v < 0) {
+        out[k++] = '-';
+    }
+    while (n > 0) {
+        out[k++] = digits[--n];
+    }
+    return k;
+}
+
+/* Report a contradiction noticed since the last step (agent thread; the lock is not held). */
+static void stapler_agent_report_time(stapler_agent_t *agent)
+{
+    int pending;
+    int64_t wall, floor;
+
+    stapler_agent_lock(agent);
+    pending = agent->time_contradiction_pending;
+    agent->time_contradiction_pending = 0;
+    wall = agent->time_contradiction_wall;
+    floor = agent->time_contradiction_floor;
+    stapler_agent_unlock(agent);
+    if (pending) {
+        static const char a[] = "clock: trusted time ";
+        static const char b[] = " is before what the agent can prove (";
+        static const char c[] = "): not used";
+        char line[sizeof(a) + sizeof(b) + sizeof(c) + 48];
+        size_t n = 0;
+
+        memcpy(line + n, a, sizeof(a) - 1);
+        n += sizeof(a) - 1;
+        n += stapler_agent_put_i64(line + n, wall);
+        memcpy(line + n, b, sizeof(b) - 1);
+        n += sizeof(b) - 1;
+        n += stapler_agent_put_i64(line + n, floor);
+        memcpy(line + n, c, sizeof(c));
+        stapler_agent_log(agent, STAPLER_LOG_WARNING, line);
+        stapler_agent_emit(agent, 0, STAPLER_EVENT_TIME_CONTRADICTION);
     }
 }
 
@@ -305,6 +443,21 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
     if (ret != 0) {
         return ret;
     }
+    /* How late it already was, before the cached staples are judged at that time. */
+    ret = stapler_clock_marks_mount(&agent->marks, &port->flash, port->context, STAPLER_TIME_MARK_OFFSET,
+                                    CONFIG_STAPLER_TIME_MARK_SECTORS);
+    if (ret != 0) {
+        agent->marks_error = ret;
+        agent->marks.sectors = 0;
+        stapler_agent_log(agent, STAPLER_LOG_ERROR, "time marks unreadable: booting without them");
+    } else {
+        const uint64_t now_ms = port->monotonic_ms(port->context);
+
+        agent->time_floor = agent->marks.evidence;
+        agent->floor_monotonic_ms = now_ms;
+        agent->time_used = agent->marks.mark;
+        agent->time_used_ms = now_ms;
+    }
     agent->identity_count = agent->credentials.identity_count;
     for (i = 0; i < agent->identity_count; i++) {
         const stapler_identity_credentials_t *cred = &agent->credentials.identity[i];
@@ -451,6 +604,7 @@ static int stapler_agent_take(stapler_agent_t *agent, unsigned identity, const u
         stapler_agent_unlock(agent);
         stapler_agent_log(agent, STAPLER_LOG_ERROR, stapler_error_message(ret));
     }
+    (void) stapler_agent_mark_time(agent, 1);
     return 0;
 
 rejected:
@@ -491,7 +645,7 @@ static int stapler_agent_fetchable(const stapler_identity_t *id)
            id->state == STAPLER_IDENTITY_REVOKED;
 }
 
-static int stapler_agent_poll_locked(const stapler_agent_t *agent, unsigned *identity, uint32_t *wait_ms)
+static int stapler_agent_poll_locked(stapler_agent_t *agent, unsigned *identity, uint32_t *wait_ms)
 {
     const uint64_t now_ms = agent->port->monotonic_ms(agent->port->context);
     const int64_t now = stapler_agent_now_locked(agent, NULL);
@@ -932,6 +1086,10 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     status->serving = stapler_agent_pick(agent, &agent->identity[identity], &der, &length) == 0;
     status->state = id->state;
     status->now = stapler_agent_now_locked(agent, &status->time_trusted);
+    status->time_floor = stapler_agent_floor_at(agent, agent->port->monotonic_ms(agent->port->context));
+    status->time_contradictions = agent->time_contradictions;
+    status->time_mark = agent->marks.mark;
+    status->time_marks_error = agent->marks_error;
     status->last_error = id->last_error;
     status->consecutive_failures = id->refresh.failures;
     status->fetches_ok = id->fetches_ok;
@@ -1175,6 +1333,14 @@ int stapler_agent_step(stapler_agent_t *agent, uint32_t *wait_ms)
         return ret;
     }
     ret = stapler_agent_run(agent, wait_ms);
+    stapler_agent_report_time(agent);
+    {
+        const uint32_t mark_in = stapler_agent_mark_time(agent, 0);
+
+        if (wait_ms != NULL && mark_in < *wait_ms) {
+            *wait_ms = mark_in;
+        }
+    }
     stapler_agent_writer_exit(agent);
     return ret;
 }

@@ -10,11 +10,17 @@
  * verified, strictly newer one and persists it. Nothing blocks; nothing is allocated
  * outside Mbed TLS's static arena.
  *
- * Time: with trusted wall time, "now" is the wall time. Without it (an MCU booting with no
- * RTC or SNTP yet), "now" is a lower bound that cannot be wrong in the unsafe direction:
- * the newest verified producedAt seen plus the time since boot, or the untrusted clock if
- * that is later. A staple is served only while it cannot be shown to be expired at that
- * bound; the TLS peer then judges it with its own clock (docs/DESIGN.md).
+ * Time: the agent keeps a floor, what it can prove real time has reached: the newest
+ * verified producedAt plus monotonic time since, raised by trusted time it already used (at
+ * most CONFIG_STAPLER_TIME_LEAD_S ahead of that evidence), and kept in flash as a time
+ * high-water mark (stapler/clock.h) with each staple write and every
+ * CONFIG_STAPLER_TIME_MARK_INTERVAL_S. With trusted wall time, "now" is the wall time, but
+ * never below the floor: a trusted reading more than CONFIG_STAPLER_CLOCK_SKEW_S below it
+ * is a contradiction (not used, counted, logged, STAPLER_EVENT_TIME_CONTRADICTION). Without
+ * trusted time (an MCU booting with no RTC or SNTP yet), "now" is the floor, or the
+ * untrusted clock if that is later: a lower bound that cannot be wrong in the unsafe
+ * direction. A staple is served only while it cannot be shown to be expired at that bound;
+ * the TLS peer then judges it with its own clock (docs/DESIGN.md, docs/SECURITY.md).
  *
  * Threads (each function below is marked [agent thread], [any thread] or [one thread only]).
  * With an RTOS, give the port a lock (stapler_port_t.lock/unlock, a mutex); with
@@ -40,6 +46,7 @@
 
 #include "mbedtls/x509_crt.h"
 
+#include "stapler/clock.h"
 #include "stapler/config.h"
 #include "stapler/credentials.h"
 #include "stapler/http.h"
@@ -184,6 +191,9 @@ typedef enum {
     STAPLER_EVENT_REVOKED,       /**< the responder says the certificate is revoked */
     STAPLER_EVENT_EXPIRING,      /**< fetches keep failing and the staple's last quarter began */
     STAPLER_EVENT_FAILED,        /**< a fetch failed (reason: the identity's last error) */
+    STAPLER_EVENT_TIME_CONTRADICTION, /**< the trusted clock read earlier than the agent can
+                                           prove (identity: 0, the event is the agent's);
+                                           the clock is not used while it does */
 } stapler_event_t;
 
 /** Event callback: called from within the agent call that caused the event (in the thread
@@ -198,8 +208,20 @@ typedef struct {
     stapler_credentials_t credentials;
     unsigned identity_count;
     stapler_identity_t identity[STAPLER_MAX_IDENTITIES];
-    int64_t time_floor;                      /**< newest verified producedAt seen (UTC s) */
-    uint64_t floor_monotonic_ms;             /**< monotonic time when the floor was set */
+    /* Time the agent can defend (docs/SECURITY.md, time) */
+    int64_t time_floor;                      /**< evidence: newest verified producedAt seen, or
+                                                  the evidence kept in flash (UTC s) */
+    uint64_t floor_monotonic_ms;             /**< monotonic time when the evidence was set */
+    int64_t time_used;                       /**< newest trusted time taken (or kept in flash) */
+    uint64_t time_used_ms;                   /**< monotonic time when it was taken */
+    uint32_t time_contradictions;            /**< runs of trusted readings below the floor */
+    int time_contradicting;                  /**< the last trusted reading was one */
+    int time_contradiction_pending;          /**< to be logged and raised by the next step */
+    int64_t time_contradiction_wall, time_contradiction_floor; /**< of the last one */
+    stapler_clock_marks_t marks;             /**< the time high-water mark in flash */
+    int marks_error;                         /**< 0, or why the marks were not read/written */
+    int marked;                              /**< a mark was considered since boot */
+    uint64_t marked_ms;                      /**< ... at this monotonic time */
     stapler_event_fn event;                  /**< optional */
     void *event_context;
     /* Fetching over the port's transport (stapler_agent_step()) */
@@ -222,7 +244,11 @@ typedef struct {
     int64_t remaining;                       /**< seconds of validity left at now, or 0 */
     int last_error;
     int64_t now;                             /**< the time used */
-    int time_trusted;
+    int time_trusted;                        /**< 0 too while the trusted clock contradicts the floor */
+    int64_t time_floor;                      /**< what the agent can prove real time has reached, 0: nothing */
+    uint32_t time_contradictions;            /**< runs of trusted clock readings below the floor */
+    int64_t time_mark;                       /**< the newest time high-water mark in flash, 0: none */
+    int time_marks_error;                    /**< 0, or why marks could not be read or written */
     uint32_t consecutive_failures;
     int64_t next_attempt_in;                 /**< seconds until the next fetch (0: now) */
     uint32_t fetches_ok, fetches_failed;

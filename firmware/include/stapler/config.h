@@ -58,8 +58,14 @@
 /** Staples per identity: the leaf's and CONFIG_STAPLER_CHAIN_STAPLES intermediates'. */
 #define STAPLER_STAPLES_PER_IDENTITY (1 + CONFIG_STAPLER_CHAIN_STAPLES)
 #define STAPLER_IDENTITY_AREA_SIZE  (STAPLER_LEAF_RING_SIZE + CONFIG_STAPLER_CHAIN_STAPLES * STAPLER_CHAIN_RING_SIZE)
+/** The time marks (stapler/clock.h), after the identities' rings. */
+#ifndef CONFIG_STAPLER_TIME_MARK_SECTORS
+#define CONFIG_STAPLER_TIME_MARK_SECTORS 0
+#endif
+#define STAPLER_TIME_MARK_AREA_SIZE (CONFIG_STAPLER_TIME_MARK_SECTORS * STAPLER_FLASH_SECTOR_SIZE)
+#define STAPLER_TIME_MARK_OFFSET    (STAPLER_CREDENTIAL_AREA_SIZE + STAPLER_MAX_IDENTITIES * STAPLER_IDENTITY_AREA_SIZE)
 /** The flash region a platform must give Stapler. */
-#define STAPLER_FLASH_REGION_SIZE   (STAPLER_CREDENTIAL_AREA_SIZE + STAPLER_MAX_IDENTITIES * STAPLER_IDENTITY_AREA_SIZE)
+#define STAPLER_FLASH_REGION_SIZE   (STAPLER_TIME_MARK_OFFSET + STAPLER_TIME_MARK_AREA_SIZE)
 
 /* --- Checks ------------------------------------------------------------------------- */
 #if (CONFIG_STAPLER_FLASH_SECTOR_SIZE & (CONFIG_STAPLER_FLASH_SECTOR_SIZE - 1)) != 0
@@ -96,6 +102,10 @@
 
 #if CONFIG_STAPLER_MBEDTLS_ARENA_SIZE < 8192
 #error "CONFIG_STAPLER_MBEDTLS_ARENA_SIZE below 8 KiB cannot hold a parsed certificate and a signature check: raise it"
+#endif
+
+#if CONFIG_STAPLER_TIME_MARK_SECTORS == 1
+#error "CONFIG_STAPLER_TIME_MARK_SECTORS must be 0 (no time marks) or at least 2: with one sector, erasing it loses the newest mark"
 #endif
 
 #if CONFIG_STAPLER_RETRY_MIN_S > CONFIG_STAPLER_RETRY_MAX_S

@@ -252,6 +252,8 @@ static void test_without_trusted_time_serve_until_provably_expired(void)
 
     provision("leaf-rsa.der", "ca-rsa.der");
     boot();
+    const int64_t offered_at = wall;
+
     TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
 
@@ -263,9 +265,12 @@ static void test_without_trusted_time_serve_until_provably_expired(void)
     TEST_ASSERT_TRUE(serving());
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
     TEST_ASSERT_FALSE(status.time_trusted);
-    TEST_ASSERT_EQUAL_INT64(status.produced_at, status.now); /* the floor */
-    /* Uptime alone proves expiry once producedAt + uptime passes nextUpdate + skew. */
-    monotonic += (uint64_t) (status.next_update - status.produced_at + CONFIG_STAPLER_CLOCK_SKEW_S) * 1000u;
+    /* The floor: the trusted time of the staple write, kept in flash with it (without time
+     * marks, the staple's producedAt). */
+    TEST_ASSERT_EQUAL_INT64(CONFIG_STAPLER_TIME_MARK_SECTORS > 0 ? offered_at : status.produced_at, status.now);
+    TEST_ASSERT_EQUAL_INT64(status.now, status.time_floor);
+    /* Uptime alone proves expiry once the floor + uptime passes nextUpdate + skew. */
+    monotonic += (uint64_t) (status.next_update - status.now + CONFIG_STAPLER_CLOCK_SKEW_S) * 1000u;
     TEST_ASSERT_TRUE(serving());
     monotonic += 1000;
     TEST_ASSERT_FALSE(serving());
@@ -914,6 +919,120 @@ static void test_an_issuer_refused_by_mbed_tls_for_its_own_signature_is_used(voi
     TEST_ASSERT_TRUE(serving());
 }
 
+
+/* Time the agent can defend (docs/SECURITY.md, time). */
+static unsigned time_events;
+static void count_time_events(void *context, unsigned identity, stapler_event_t event)
+{
+    (void) context;
+    (void) identity;
+    if (event == STAPLER_EVENT_TIME_CONTRADICTION) {
+        time_events++;
+    }
+}
+
+static void test_a_trusted_clock_pushed_back_is_a_contradiction_and_not_used(void)
+{
+    stapler_identity_status_t status;
+    const int64_t offered_at = wall;
+    int64_t now;
+    uint32_t wait;
+    int trusted;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    time_events = 0;
+    stapler_agent_set_event_handler(&agent, count_time_events, NULL);
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    /* An SNTP answer a month back: the agent stays at what it knows. */
+    wall = offered_at - 30 * 86400;
+    now = stapler_agent_now(&agent, &trusted);
+    TEST_ASSERT_EQUAL_INT64(offered_at, now);
+    TEST_ASSERT_FALSE(trusted);
+    (void) stapler_agent_now(&agent, &trusted);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    TEST_ASSERT_EQUAL_UINT32(1, status.time_contradictions); /* one run, however often read */
+    TEST_ASSERT_EQUAL_INT64(offered_at, status.time_floor);
+    TEST_ASSERT_FALSE(status.time_trusted);
+    TEST_ASSERT_TRUE(serving());
+    TEST_ASSERT_EQUAL_UINT(0, time_events);
+    (void) stapler_agent_step(&agent, &wait); /* raised in the agent thread */
+    TEST_ASSERT_EQUAL_UINT(1, time_events);
+    (void) stapler_agent_step(&agent, &wait);
+    TEST_ASSERT_EQUAL_UINT(1, time_events);
+    /* Within the skew below the floor: the clock (a responder's producedAt may run ahead). */
+    wall = offered_at - CONFIG_STAPLER_CLOCK_SKEW_S;
+    now = stapler_agent_now(&agent, &trusted);
+    TEST_ASSERT_TRUE(trusted);
+    TEST_ASSERT_EQUAL_INT64(offered_at, now);
+    /* Right again, then pushed back again: a second run. */
+    wall = offered_at + 10;
+    TEST_ASSERT_EQUAL_INT64(offered_at + 10, stapler_agent_now(&agent, &trusted));
+    TEST_ASSERT_TRUE(trusted);
+    wall = offered_at - 3600;
+    (void) stapler_agent_now(&agent, &trusted);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    TEST_ASSERT_EQUAL_UINT32(2, status.time_contradictions);
+    /* The trusted time it took counts: offered_at + 10, and monotonic time since. */
+    monotonic += 5000;
+    TEST_ASSERT_EQUAL_INT64(offered_at + 15, stapler_agent_now(&agent, &trusted));
+}
+
+static void test_the_floor_survives_a_reboot_in_the_time_marks(void)
+{
+    stapler_identity_status_t status;
+    const int64_t offered_at = wall;
+    uint32_t wait;
+    int trusted;
+
+    if (CONFIG_STAPLER_TIME_MARK_SECTORS == 0) {
+        TEST_PASS_MESSAGE("built without time marks");
+    }
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    (void) stapler_agent_step(&agent, &wait);
+    /* Two hours on, trusted: the interval mark. */
+    monotonic += 7200u * 1000u;
+    wall += 7200;
+    (void) stapler_agent_step(&agent, &wait);
+    TEST_ASSERT_TRUE(wait <= (uint32_t) CONFIG_STAPLER_TIME_MARK_INTERVAL_S * 1000u);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    TEST_ASSERT_EQUAL_INT64(offered_at + 7200, status.time_mark);
+    /* Reboot, and an attacker's SNTP answer a year back. */
+    monotonic = 0;
+    wall = offered_at - 365 * 86400;
+    boot();
+    TEST_ASSERT_EQUAL_INT64(offered_at + 7200, stapler_agent_now(&agent, &trusted));
+    TEST_ASSERT_FALSE(trusted);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    TEST_ASSERT_TRUE(status.time_contradictions >= 1);
+    TEST_ASSERT_EQUAL_INT(0, status.time_marks_error);
+}
+
+static void test_a_clock_pushed_forward_leaves_at_most_the_lead(void)
+{
+    stapler_identity_status_t status;
+    int64_t produced_at;
+    int trusted;
+
+    provision("leaf-rsa.der", "ca-rsa.der");
+    boot();
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    produced_at = status.produced_at;
+    /* Thirty days ahead, trusted: used while the clock says so... */
+    wall += 30 * 86400;
+    TEST_ASSERT_EQUAL_INT64(wall, stapler_agent_now(&agent, &trusted));
+    TEST_ASSERT_TRUE(trusted);
+    /* ... but what stays of it is the lead over the signed evidence (producedAt). */
+    wall -= 30 * 86400;
+    (void) stapler_agent_now(&agent, &trusted);
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_status(&agent, 0, &status));
+    TEST_ASSERT_EQUAL_INT64(produced_at + CONFIG_STAPLER_TIME_LEAD_S, status.time_floor);
+    TEST_ASSERT_EQUAL_INT(wall + CONFIG_STAPLER_CLOCK_SKEW_S < produced_at + CONFIG_STAPLER_TIME_LEAD_S, !trusted);
+}
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -949,5 +1068,8 @@ int main(void)
     RUN_TEST(test_a_refusal_of_sha1_too_is_a_failure_and_sha256_is_tried_next);
     RUN_TEST(test_step_asks_again_with_sha1_within_the_same_fetch);
     RUN_TEST(test_an_issuer_refused_by_mbed_tls_for_its_own_signature_is_used);
+    RUN_TEST(test_a_trusted_clock_pushed_back_is_a_contradiction_and_not_used);
+    RUN_TEST(test_the_floor_survives_a_reboot_in_the_time_marks);
+    RUN_TEST(test_a_clock_pushed_forward_leaves_at_most_the_lead);
     return UNITY_END();
 }

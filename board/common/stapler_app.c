@@ -23,7 +23,7 @@
  *   run=S               keep running the agent S seconds after the handshakes (0)
  *   power-cut-at=N      TEST ONLY: the power fails during flash operation N (exit 0x50)
  *   clock-ahead=S       TEST ONLY: the wall clock runs S seconds ahead of the PC's
- *   sntp=HOST           SNTP server (default CONFIG_STAPLER_SNTP_SERVERS; empty: none)
+ *   sntp=A,B[:PORT]     SNTP servers, trusted when two agree (default CONFIG_STAPLER_SNTP_SERVERS)
  *   bench-verify=DIR    instructions per OCSP check, on the vectors in DIR (then exit)
  * Exit: 0 all asked for done; 1 usage; 2 selftest failed; 3 flash or credentials unusable;
  *       4 no network; 6 a handshake failed; 0x50 power cut (test);
@@ -39,7 +39,6 @@
 #include "lwip/netif.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
-#include "lwip/apps/sntp.h"
 #include "mbedtls/build_info.h"
 #include "mbedtls/ssl.h"
 #include "netif/ethernet.h"
@@ -51,6 +50,7 @@
 #include "stapler/selftest.h"
 #include "stapler/version.h"
 #include "stapler_app.h"
+#include "stapler_sntp.h"
 #include "stapler_lwip_transport.h"
 #include "stapler_mbedtls_platform.h"
 #include "stapler_tls.h"
@@ -87,8 +87,6 @@ static mbedtls_x509_crt trust;
 static stapler_tls_config_t tls_config;
 static stapler_tls_session_t session;
 static int64_t wall_base;       /* wall time at boot (the board's RTC), seconds */
-static int64_t sntp_seconds;    /* the last SNTP time, and ... */
-static uint64_t sntp_at_ms;     /* ... when it came (0: never) */
 static uint32_t handshakes_ok, handshakes_failed;
 
 /* The board's clock, milliseconds since reset (one call site here rather than two dozen
@@ -167,8 +165,7 @@ static uint64_t board_monotonic_ms(void *context)
 static int board_wall_time(void *context, int64_t *utc_seconds, int *trusted)
 {
     (void) context;
-    if (sntp_at_ms != 0u) {
-        *utc_seconds = sntp_seconds + (int64_t) ((now_ms() - sntp_at_ms) / 1000u);
+    if (stapler_sntp_time(utc_seconds)) {
         *trusted = 1;
         return 0;
     }
@@ -180,24 +177,54 @@ static int board_wall_time(void *context, int64_t *utc_seconds, int *trusted)
     return 0;
 }
 
-/* lwIP's SNTP client (SNTP_SET_SYSTEM_TIME in lwipopts.h): from now on the wall clock. */
-void stapler_lwip_sntp_time(unsigned long utc_seconds)
-{
-    const int first = sntp_at_ms == 0u;
+/* SNTP (stapler_sntp.h): what the rounds found, on the console. */
+static int sntp_reported_agreed;
 
-    sntp_seconds = (int64_t) utc_seconds;
-    sntp_at_ms = now_ms();
-    if (sntp_at_ms == 0u) {
-        sntp_at_ms = 1u;
-    }
-    if (first) {
+static uint64_t sntp_now_ms(void)
+{
+    return now_ms();
+}
+
+static int sntp_random(void *buffer, uint32_t len)
+{
+    return board->entropy(buffer, len);
+}
+
+static int64_t sntp_floor(void)
+{
+    stapler_identity_status_t st;
+
+    return stapler_agent_status(&agent, 0, &st) == 0 ? st.time_floor : 0;
+}
+
+static void sntp_report(stapler_sntp_outcome_t outcome, int64_t utc, unsigned answers, unsigned asked)
+{
+    if (outcome == STAPLER_SNTP_AGREED) {
+        if (sntp_reported_agreed) {
+            return;
+        }
+        sntp_reported_agreed = 1;
         out("clock: SNTP time ");
-        out_i64(sntp_seconds);
-        out(" (UTC seconds) from ");
-        out(options.sntp);
-        out(": wall clock trusted from now on\n");
+        out_i64(utc);
+        out(" (UTC seconds), two of ");
+        out_u(asked);
+        out(" servers agree: wall clock trusted from now on\n");
+    } else if (outcome == STAPLER_SNTP_CONTRADICTS) {
+        out("clock: SNTP servers agree on ");
+        out_i64(utc);
+        out(", before what the agent can prove (");
+        out_i64(sntp_floor());
+        out("): not trusted\n");
+    } else if (!sntp_reported_agreed) {
+        out("clock: SNTP: ");
+        out_u(answers);
+        out(" answer(s) from ");
+        out_u(asked);
+        out(" server(s), no two agree: not trusted (asking again in a minute)\n");
     }
 }
+
+static const stapler_sntp_hooks_t sntp_hooks = { sntp_now_ms, sntp_random, sntp_floor, sntp_report };
 
 static int board_entropy(void *context, void *buffer, size_t len)
 {
@@ -383,6 +410,17 @@ static void on_event(void *context, unsigned identity, stapler_event_t event)
     static const char *const names[] = { "", "renewed", "revoked", "expiring", "failed" };
 
     (void) context;
+    if (event == STAPLER_EVENT_TIME_CONTRADICTION) {
+        stapler_identity_status_t st;
+
+        (void) stapler_agent_status(&agent, 0, &st);
+        out("clock: the trusted clock reads earlier than the agent can prove (");
+        out_i64(st.time_floor);
+        out("): not used; contradictions: ");
+        out_u(st.time_contradictions);
+        out("\n");
+        return;
+    }
     if (event != STAPLER_EVENT_FAILED) { /* failures are reported with the fetch */
         report_identity(identity, names[event <= STAPLER_EVENT_FAILED ? event : 0], 0);
     }
@@ -397,6 +435,7 @@ static void step(void)
 
     board->netif_poll(&netif);
     sys_check_timeouts();
+    stapler_sntp_poll();
     if (stapler_agent_step(&agent, &wait) == 1) {
         report_identity(agent.fetch_identity, "fetch", agent.fetch_result);
     }
@@ -472,10 +511,8 @@ static int network_start(void)
     out(" gateway ");
     out_ip(netif_ip4_gw(&netif));
     out("\n");
-    if (options.sntp != NULL && options.sntp[0] != '\0') {
-        sntp_setoperatingmode(SNTP_OPMODE_POLL);
-        sntp_setservername(0, options.sntp);
-        sntp_init();
+    if (options.sntp != NULL && options.sntp[0] != '\0' && stapler_sntp_start(options.sntp, &sntp_hooks) < 0) {
+        out("clock: sntp= takes at most 4 servers, host[:port] separated by commas: SNTP not started\n");
     }
     return 0;
 }

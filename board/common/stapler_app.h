@@ -15,11 +15,10 @@
  *
  * The application builds the stapler_port_t itself from these hooks: the flash the board
  * opens for the flash= word, the monotonic clock, the wall clock (the board's RTC until
- * lwIP's SNTP client has an answer), the entropy source, the log on the console and the lwIP
- * transport. lwIP runs with NO_SYS=1 on the board's netif, driven by one loop: frames in,
- * sys_check_timeouts(), stapler_agent_step(), idle. Its state is static; it uses no heap.
- * It provides stapler_lwip_sntp_time() (lwipopts.h); the board provides the rest of
- * stapler_lwip_port.h (sys_now(), stapler_lwip_rand(), stapler_lwip_assert_failed()).
+ * two SNTP servers agree, stapler_sntp.h), the entropy source, the log on the console and
+ * the lwIP transport. lwIP runs with NO_SYS=1 on the board's netif, driven by one loop:
+ * frames in, sys_check_timeouts(), SNTP, stapler_agent_step(), idle. Its state is static;
+ * it uses no heap. The board provides the rest of stapler_lwip_port.h (sys_now(), stapler_lwip_rand(), stapler_lwip_assert_failed()).
  *
  * The command-line words are listed at the top of stapler_app.c.
  */

@@ -205,11 +205,8 @@ int stapler_clock_agree(const stapler_clock_sample_t *samples, unsigned count, u
                 continue;
             }
             agreed = d < 0 ? samples[i].utc_at_zero : samples[j].utc_at_zero;
-            if (floor > 0 && agreed + monotonic_s + (int64_t) skew_s < floor) {
-                return -1;
-            }
             *utc_at_zero = agreed;
-            return 1;
+            return floor > 0 && agreed + monotonic_s + (int64_t) skew_s < floor ? -1 : 1;
         }
     }
     return 0;

@@ -76,7 +76,8 @@ typedef struct {
  *        earlier offset is taken (the smaller of two honest answers is the safe one).
  * \param samples  Oldest first.
  * \param monotonic_s  Our monotonic seconds now, to compare with \p floor.
- * \param utc_at_zero  Receives the agreed offset (UTC = it + monotonic seconds).
+ * \param utc_at_zero  Receives the agreed offset (UTC = it + monotonic seconds), also when
+ *                     it contradicts \p floor (for the log).
  * \return 1 when agreed; 0 when no two agree; -1 when two agree but contradict \p floor.
  */
 int stapler_clock_agree(const stapler_clock_sample_t *samples, unsigned count, uint32_t agree_s,

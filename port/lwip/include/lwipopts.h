@@ -103,17 +103,8 @@ void sys_mark_tcpip_thread(void);
 #define LWIP_HAVE_LOOPIF            1
 #define LWIP_LOOPBACK_MAX_PBUFS     8
 
-/* --- SNTP (lwIP's apps/sntp: boards without a trusted clock use it when a server is
- * configured; the platform provides stapler_lwip_sntp_time()) -------------------------- */
-#define SNTP_SERVER_DNS             1
-#define SNTP_CHECK_RESPONSE         2   /* server address, port and our originate timestamp */
-#define SNTP_STARTUP_DELAY          0
-#define SNTP_UPDATE_DELAY           3600000
-#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
-#if !defined(__ASSEMBLER__)
-void stapler_lwip_sntp_time(unsigned long utc_seconds);
-#endif
-#define SNTP_SET_SYSTEM_TIME(sec)   stapler_lwip_sntp_time((unsigned long) (sec))
+/* --- SNTP: the firmware's own client (board/common/stapler_sntp.c: several servers, two
+ * must agree) uses the raw UDP API and DNS; lwIP's apps/sntp is not built. --------------- */
 
 /* --- Diagnostics: counters yes, lwIP's printf-based debug output no -------------------- */
 #define LWIP_STATS                  1

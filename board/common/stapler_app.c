@@ -259,6 +259,7 @@ static void mbedtls_fatal(int status)
 static const stapler_mbedtls_platform_cfg_t mbedtls_cfg = {
     .fatal_fn = mbedtls_fatal,
     .entropy_fn = mbedtls_entropy,
+    .monotonic_ms_fn = board_monotonic_ms,
 };
 
 /* ---- Command line ------------------------------------------------------------------------ */

@@ -13,11 +13,47 @@
 #if defined(MBEDTLS_SSL_TLS_C)
 #include "mbedtls/ssl.h"
 #endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+#include "mbedtls/ssl_ticket.h"
+#endif
 #include "psa/crypto.h"
 #include "stapler/error.h"
 
 static int (*stapler_mbedtls_entropy)(void *context, void *buffer, size_t len);
 static void *stapler_mbedtls_entropy_context;
+
+#if defined(MBEDTLS_HAVE_TIME)
+static uint64_t (*stapler_mbedtls_monotonic)(void *context);
+static void *stapler_mbedtls_monotonic_context;
+/* A random start for mbedtls_time(): a TLS 1.2 ServerHello carries 4 bytes of it, which must
+ * not tell the world the device's uptime. */
+static uint32_t stapler_mbedtls_time_base;
+
+static uint64_t stapler_mbedtls_now_ms(void)
+{
+    return stapler_mbedtls_monotonic != NULL ? stapler_mbedtls_monotonic(stapler_mbedtls_monotonic_context) : 0u;
+}
+
+mbedtls_ms_time_t mbedtls_ms_time(void)
+{
+    return (mbedtls_ms_time_t) stapler_mbedtls_now_ms();
+}
+
+static mbedtls_time_t stapler_mbedtls_time(mbedtls_time_t *timer)
+{
+    const mbedtls_time_t now = (mbedtls_time_t) stapler_mbedtls_time_base + (mbedtls_time_t) (stapler_mbedtls_now_ms() / 1000u);
+
+    if (timer != NULL) {
+        *timer = now;
+    }
+    return now;
+}
+
+int64_t stapler_mbedtls_platform_time_base(void)
+{
+    return (int64_t) stapler_mbedtls_time_base;
+}
+#endif
 
 /* 8-byte aligned so the allocator's own alignment (MBEDTLS_MEMORY_ALIGN_MULTIPLE) starts
  * at the first byte instead of losing up to 7 of them. */
@@ -64,6 +100,21 @@ int stapler_mbedtls_platform_setup(const stapler_mbedtls_platform_cfg_t *cfg)
     }
     stapler_mbedtls_entropy = cfg->entropy_fn;
     stapler_mbedtls_entropy_context = cfg->entropy_context;
+#if defined(MBEDTLS_HAVE_TIME)
+    stapler_mbedtls_monotonic = cfg->monotonic_ms_fn;
+    stapler_mbedtls_monotonic_context = cfg->monotonic_context;
+    stapler_mbedtls_time_base = 0;
+    if (stapler_mbedtls_entropy != NULL &&
+        stapler_mbedtls_entropy(stapler_mbedtls_entropy_context, &stapler_mbedtls_time_base,
+                                sizeof(stapler_mbedtls_time_base)) != 0) {
+        stapler_mbedtls_time_base = 0;
+    }
+    stapler_mbedtls_time_base >>= 1; /* stays positive for a 32-bit time_t through decades of uptime */
+    ret = mbedtls_platform_set_time(stapler_mbedtls_time);
+    if (ret != 0) {
+        return ret;
+    }
+#endif
     /* A second setup (tests) first ends the PSA state that lives in the old arena. */
     mbedtls_psa_crypto_free();
     mbedtls_memory_buffer_alloc_init(stapler_mbedtls_arena.bytes,
@@ -258,3 +309,17 @@ void stapler_mbedtls_platform_teardown(void)
     mbedtls_psa_crypto_free();
     mbedtls_memory_buffer_alloc_free();
 }
+
+#if defined(MBEDTLS_SSL_TICKET_C)
+int stapler_mbedtls_platform_ticket_setup(mbedtls_ssl_ticket_context *ctx, uint32_t lifetime_s)
+{
+#if MBEDTLS_VERSION_MAJOR >= 4
+    /* Mbed TLS 4: PSA names the AEAD and draws the keys itself (untested here: Debian has
+     * no Mbed TLS 4; docs/PORTING.md). */
+    return mbedtls_ssl_ticket_setup(ctx, PSA_ALG_GCM, PSA_KEY_TYPE_AES, 256, lifetime_s);
+#else
+    return mbedtls_ssl_ticket_setup(ctx, stapler_mbedtls_platform_random, NULL, MBEDTLS_CIPHER_AES_256_GCM,
+                                    lifetime_s);
+#endif
+}
+#endif

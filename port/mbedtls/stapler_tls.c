@@ -140,6 +140,181 @@ static int stapler_tls_cert_cb(mbedtls_ssl_context *ssl)
     return 0;
 }
 
+/* --- Resumption, bounded by revocation -------------------------------------------------- */
+
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION)
+static void stapler_tls_lock(const stapler_tls_config_t *config)
+{
+    if (config->agent->port->lock != NULL) {
+        config->agent->port->lock(config->agent->port->context);
+    }
+}
+
+static void stapler_tls_unlock(const stapler_tls_config_t *config)
+{
+    if (config->agent->port->unlock != NULL) {
+        config->agent->port->unlock(config->agent->port->context);
+    }
+}
+
+/* Drop every session made so far: an empty cache, and both ticket keys replaced (a ticket
+ * under either no longer decrypts). The caller holds the lock. */
+static void stapler_tls_flush_locked(stapler_tls_config_t *config)
+{
+#if defined(MBEDTLS_SSL_TICKET_C)
+    unsigned char name[4], key[32];
+    int i;
+#endif
+
+#if defined(MBEDTLS_SSL_CACHE_C)
+    mbedtls_ssl_cache_free(&config->cache);
+    mbedtls_ssl_cache_init(&config->cache);
+#endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+    for (i = 0; i < 2; i++) {
+        if (stapler_mbedtls_platform_random(NULL, name, sizeof(name)) != 0 ||
+            stapler_mbedtls_platform_random(NULL, key, sizeof(key)) != 0 ||
+            mbedtls_ssl_ticket_rotate(&config->ticket, name, sizeof(name), key, sizeof(key),
+                                      CONFIG_STAPLER_TLS_TICKET_LIFETIME_S) != 0) {
+            /* No new key: keep the ticket context unable to decrypt anything old by
+             * starting it again; tickets then fail until it can make keys. */
+            mbedtls_ssl_ticket_free(&config->ticket);
+            mbedtls_ssl_ticket_init(&config->ticket);
+            (void) stapler_mbedtls_platform_ticket_setup(&config->ticket, CONFIG_STAPLER_TLS_TICKET_LIFETIME_S);
+            break;
+        }
+    }
+    mbedtls_platform_zeroize(key, sizeof(key));
+#endif
+    config->resumption_flushes++;
+}
+
+/* May a session of this server be resumed now? Only while the status that authenticated it
+ * still holds: a valid good staple is served, or the identity has no OCSP. Revoked, or
+ * must-staple without a staple: no, and everything made before is dropped. Returns 1 or 0;
+ * *remaining: seconds of staple validity left (INT64_MAX without OCSP). */
+static int stapler_tls_may_resume(stapler_tls_config_t *config, int64_t *remaining)
+{
+    stapler_identity_status_t st;
+
+    if (stapler_agent_status(config->agent, config->options.identity, &st) != 0) {
+        return 0;
+    }
+    *remaining = st.state == STAPLER_IDENTITY_NOT_APPLICABLE ? INT64_MAX : st.remaining;
+    if (st.state == STAPLER_IDENTITY_REVOKED || (st.must_staple && !st.serving)) {
+        stapler_tls_lock(config);
+        stapler_tls_flush_locked(config);
+        stapler_tls_unlock(config);
+        return 0;
+    }
+    return st.state == STAPLER_IDENTITY_NOT_APPLICABLE ||
+           (st.state == STAPLER_IDENTITY_SERVING && st.serving && st.remaining > 0);
+}
+
+#if defined(MBEDTLS_SSL_CACHE_C)
+static int stapler_tls_cache_get(void *data, unsigned char const *session_id, size_t session_id_len,
+                                 mbedtls_ssl_session *session)
+{
+    stapler_tls_config_t *config = data;
+    int64_t remaining;
+    int ret;
+
+    if (!stapler_tls_may_resume(config, &remaining)) {
+        stapler_tls_lock(config);
+        config->resumptions_refused++;
+        stapler_tls_unlock(config);
+        return MBEDTLS_ERR_SSL_CACHE_ENTRY_NOT_FOUND;
+    }
+    stapler_tls_lock(config);
+    ret = mbedtls_ssl_cache_get(&config->cache, session_id, session_id_len, session);
+    if (ret == 0) {
+        config->resumed++;
+    }
+    stapler_tls_unlock(config);
+    return ret;
+}
+
+static int stapler_tls_cache_set(void *data, unsigned char const *session_id, size_t session_id_len,
+                                 const mbedtls_ssl_session *session)
+{
+    stapler_tls_config_t *config = data;
+    int ret;
+
+    stapler_tls_lock(config);
+    ret = mbedtls_ssl_cache_set(&config->cache, session_id, session_id_len, session);
+    stapler_tls_unlock(config);
+    return ret;
+}
+#endif
+
+#if defined(MBEDTLS_SSL_TICKET_C)
+static int stapler_tls_ticket_write(void *p_ticket, const mbedtls_ssl_session *session, unsigned char *start,
+                                    const unsigned char *end, size_t *tlen, uint32_t *lifetime)
+{
+    stapler_tls_config_t *config = p_ticket;
+    int64_t remaining = 0;
+    int ret;
+
+    if (!stapler_tls_may_resume(config, &remaining)) {
+        /* Nothing to resume into later. Mbed TLS cannot leave the ticket out here (an error
+         * ends the handshake), so it goes out with lifetime 0: "discard immediately" to a
+         * TLS 1.3 client (RFC 8446 4.6.1); and it is refused like any ticket while the
+         * status does not allow resumption. */
+        remaining = 0;
+    }
+    stapler_tls_lock(config);
+    ret = mbedtls_ssl_ticket_write(&config->ticket, session, start, end, tlen, lifetime);
+    stapler_tls_unlock(config);
+    /* Never longer than the staple that authenticated the session. */
+    if (ret == 0 && remaining < (int64_t) *lifetime) {
+        *lifetime = (uint32_t) remaining;
+    }
+    return ret;
+}
+
+static int stapler_tls_ticket_parse(void *p_ticket, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
+{
+    stapler_tls_config_t *config = p_ticket;
+    int64_t remaining;
+    int ret;
+
+    if (!stapler_tls_may_resume(config, &remaining)) {
+        stapler_tls_lock(config);
+        config->resumptions_refused++;
+        stapler_tls_unlock(config);
+        return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+    }
+    stapler_tls_lock(config);
+    ret = mbedtls_ssl_ticket_parse(&config->ticket, session, buf, len);
+    if (ret == 0) {
+        config->resumed++;
+    }
+    stapler_tls_unlock(config);
+    return ret;
+}
+#endif
+
+static int stapler_tls_resumption_init(stapler_tls_config_t *config)
+{
+    int ret = 0;
+
+#if defined(MBEDTLS_SSL_CACHE_C)
+    mbedtls_ssl_cache_init(&config->cache);
+    mbedtls_ssl_conf_session_cache(&config->conf, config, stapler_tls_cache_get, stapler_tls_cache_set);
+#endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+    mbedtls_ssl_ticket_init(&config->ticket);
+    ret = stapler_mbedtls_platform_ticket_setup(&config->ticket, CONFIG_STAPLER_TLS_TICKET_LIFETIME_S);
+    if (ret == 0) {
+        mbedtls_ssl_conf_session_tickets_cb(&config->conf, stapler_tls_ticket_write, stapler_tls_ticket_parse,
+                                            config);
+    }
+#endif
+    config->resumption = 1;
+    return ret;
+}
+#endif /* CONFIG_STAPLER_TLS_RESUMPTION */
+
 /* --- The peer's staple ----------------------------------------------------------------- */
 
 /* The issuer of crt: the next certificate of the peer's chain if it signed crt, else a trust
@@ -401,7 +576,20 @@ int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent
     }
     if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
         mbedtls_ssl_conf_cert_cb(&config->conf, stapler_tls_cert_cb);
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION)
+        ret = stapler_tls_resumption_init(config);
+        if (ret != 0) {
+            goto fail;
+        }
+#endif
     }
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    else {
+        /* Our client does not keep sessions: it asks for no TLS 1.2 ticket (TLS 1.3 clients
+         * ignore NewSessionTicket unless told to signal it). */
+        mbedtls_ssl_conf_session_tickets(&config->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+    }
+#endif
     if (config->options.peer_staple != STAPLER_TLS_PEER_STAPLE_IGNORE) {
         mbedtls_ssl_conf_ocsp_verify_cb(&config->conf, stapler_tls_verify_cb, config);
     }
@@ -419,6 +607,17 @@ void stapler_tls_config_free(stapler_tls_config_t *config)
     }
     mbedtls_ssl_config_free(&config->conf);
     stapler_mbedtls_platform_free_key(&config->key, &config->key_id);
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION)
+    if (config->resumption) {
+#if defined(MBEDTLS_SSL_CACHE_C)
+        mbedtls_ssl_cache_free(&config->cache);
+#endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+        mbedtls_ssl_ticket_free(&config->ticket);
+#endif
+        config->resumption = 0;
+    }
+#endif
 }
 
 /* --- Sessions ---------------------------------------------------------------------------- */

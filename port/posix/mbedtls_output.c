@@ -1,7 +1,9 @@
 /* POSIX port: Mbed TLS output through stdio. */
+#define _POSIX_C_SOURCE 200809L
 #include "stapler_posix.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
@@ -30,6 +32,15 @@ static int stapler_posix_mbedtls_entropy(void *context, void *buffer, size_t len
     return 0;
 }
 
+static uint64_t stapler_posix_mbedtls_monotonic_ms(void *context)
+{
+    struct timespec ts;
+
+    (void) context;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
 int stapler_posix_mbedtls_setup(void)
 {
     static const stapler_mbedtls_platform_cfg_t cfg = {
@@ -37,6 +48,7 @@ int stapler_posix_mbedtls_setup(void)
         .snprintf_fn = snprintf,
         .fatal_fn = stapler_posix_mbedtls_fatal,
         .entropy_fn = stapler_posix_mbedtls_entropy,
+        .monotonic_ms_fn = stapler_posix_mbedtls_monotonic_ms,
     };
 
     return stapler_mbedtls_platform_setup(&cfg);

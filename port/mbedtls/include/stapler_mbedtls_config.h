@@ -15,8 +15,11 @@
  * Memory: Mbed TLS never touches the system heap. MBEDTLS_PLATFORM_NO_STD_FUNCTIONS leaves
  * calloc/free unset (they fail) until stapler_mbedtls_platform_setup() hands the allocator a
  * static arena of CONFIG_STAPLER_MBEDTLS_ARENA_SIZE bytes (memory_buffer_alloc).
- * Time: MBEDTLS_HAVE_TIME is off; Stapler checks validity against its own port clock, which
- * knows whether wall time can be trusted yet.
+ * Time: Mbed TLS's clock (MBEDTLS_HAVE_TIME, for session resumption only: ticket ages, key
+ * rotation, the cache's timeout) is the port's monotonic clock, never the wall clock
+ * (stapler_mbedtls_platform.c), so no SNTP answer can make an old session or ticket look
+ * young. Without MBEDTLS_HAVE_TIME_DATE Mbed TLS checks no certificate dates: Stapler checks
+ * validity against its own port clock, which knows whether wall time can be trusted yet.
  */
 #ifndef STAPLER_MBEDTLS_CONFIG_H
 #define STAPLER_MBEDTLS_CONFIG_H
@@ -149,7 +152,20 @@
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_CACHE_C              /* TLS 1.2 session resumption (server side) */
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION)
+/* Resumption (stapler_tls.c: bounded by revocation): the TLS 1.2 cache and tickets, TLS 1.3
+ * tickets with psk_ke (no ECDHE, no signature: the whole saving) and psk_dhe_ke. */
+#define MBEDTLS_SSL_CACHE_C
+#define MBEDTLS_SSL_SESSION_TICKETS
+#define MBEDTLS_SSL_TICKET_C
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_PLATFORM_TIME_ALT        /* mbedtls_time(): monotonic seconds, see above */
+#define MBEDTLS_PLATFORM_MS_TIME_ALT     /* mbedtls_ms_time(): monotonic milliseconds */
+#define MBEDTLS_SSL_CACHE_DEFAULT_MAX_ENTRIES CONFIG_STAPLER_TLS_SESSION_CACHE_ENTRIES
+#define MBEDTLS_SSL_CACHE_DEFAULT_TIMEOUT CONFIG_STAPLER_TLS_TICKET_LIFETIME_S
+#endif
 #define MBEDTLS_SSL_OCSP_STAPLING
 #define MBEDTLS_SSL_IN_CONTENT_LEN CONFIG_STAPLER_TLS_IN_CONTENT_LEN
 #define MBEDTLS_SSL_OUT_CONTENT_LEN CONFIG_STAPLER_TLS_OUT_CONTENT_LEN

@@ -42,6 +42,10 @@ typedef struct {
      *  for want of randomness. Returns 0 or an error. */
     int (*entropy_fn)(void *context, void *buffer, size_t len);
     void *entropy_context;
+    /** The port's monotonic clock (stapler_port_t.monotonic_ms): Mbed TLS's time for session
+     *  resumption (MBEDTLS_HAVE_TIME). NULL: that time stands still (nothing resumed ages). */
+    uint64_t (*monotonic_ms_fn)(void *context);
+    void *monotonic_context;
 } stapler_mbedtls_platform_cfg_t;
 
 /**
@@ -67,6 +71,17 @@ void stapler_mbedtls_platform_teardown(void);
 /** \brief Bytes of the arena in use now, and the most ever in use since setup or the last
  *         reset (for benchmarks and status). */
 void stapler_mbedtls_platform_arena_usage(size_t *current, size_t *peak);
+
+/** \brief With MBEDTLS_HAVE_TIME: mbedtls_time() is this plus monotonic seconds (random per
+ *         setup, so the TLS 1.2 ServerHello's time field does not show the uptime). */
+int64_t stapler_mbedtls_platform_time_base(void);
+
+#if defined(MBEDTLS_SSL_TICKET_C)
+#include "mbedtls/ssl_ticket.h"
+/** \brief Session ticket keys: AES-256-GCM, rotated every \p lifetime_s, from the port's
+ *         entropy (Mbed TLS 3.6's and 4's setup calls differ; this is the seam). */
+int stapler_mbedtls_platform_ticket_setup(mbedtls_ssl_ticket_context *ctx, uint32_t lifetime_s);
+#endif
 
 /** \brief Start measuring the peak again from what is in use now. */
 void stapler_mbedtls_platform_arena_reset_peak(void);

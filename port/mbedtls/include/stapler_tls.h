@@ -19,6 +19,17 @@
  * STAPLER_ERR_TLS_MUST_STAPLE, counted as refused, and the port's log says why (the staple's
  * state, the last fetch error, when the next fetch is due).
  *
+ * Resumption (a server, CONFIG_STAPLER_TLS_RESUMPTION): TLS 1.2 from the session cache and
+ * from tickets, TLS 1.3 from tickets (psk_ke and psk_dhe_ke). No CertificateStatus is sent in
+ * an abbreviated TLS 1.2 handshake and no Certificate in a TLS 1.3 PSK one: the peer checked
+ * our staple when the session was made. So a session is resumed only while that status still
+ * holds: the identity serves a valid good staple (or has no OCSP at all). While our
+ * certificate is revoked, or a must-staple identity has no valid staple, nothing is resumed,
+ * and the first resumption attempt that finds so drops every session made before (the
+ * cache is emptied, both ticket keys are replaced). A ticket's lifetime is never longer than
+ * the staple's remaining validity, nor CONFIG_STAPLER_TLS_TICKET_LIFETIME_S. Mbed TLS's clock
+ * for ticket ages is the monotonic clock, so no SNTP answer can make a ticket look young.
+ *
  * The peer's staple: requested (ClientHello; a TLS 1.3 server's CertificateRequest) when
  * the configuration asks for it, and checked with Stapler's own RFC 6960 verification at
  * the agent's time once Mbed TLS has verified the peer's chain. A staple that is bad, for
@@ -35,6 +46,12 @@
 #include <stdint.h>
 
 #include "mbedtls/ssl.h"
+#if defined(MBEDTLS_SSL_CACHE_C)
+#include "mbedtls/ssl_cache.h"
+#endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+#include "mbedtls/ssl_ticket.h"
+#endif
 #include "stapler/agent.h"
 #include "stapler_port.h"
 
@@ -81,6 +98,18 @@ typedef struct {
     mbedtls_pk_context key;
     mbedtls_svc_key_id_t key_id;     /* the device key in PSA (null without PSA) */
     int enforce_peer_must_staple;
+    /* Resumption (a server with CONFIG_STAPLER_TLS_RESUMPTION): the cache and the ticket
+     * keys, used only under the port's lock (the flush replaces both). */
+    int resumption;
+#if defined(MBEDTLS_SSL_CACHE_C)
+    mbedtls_ssl_cache_context cache;
+#endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+    mbedtls_ssl_ticket_context ticket;
+#endif
+    uint32_t resumed;                /**< sessions resumed (cache or ticket) */
+    uint32_t resumptions_refused;    /**< a known session or valid ticket not resumed: the status did not allow it */
+    uint32_t resumption_flushes;     /**< times every earlier session was dropped (revoked, must-staple without staple) */
 } stapler_tls_config_t;
 
 /** What happened to the peer's staple in one handshake. */

@@ -1,0 +1,339 @@
+/* Unit tests: session resumption on Stapler's TLS server (port/mbedtls/stapler_tls.c), bounded
+ * by revocation. The agent on emulated flash with clocks the test drives; the glue's server
+ * session over an in-memory transport; a plain Mbed TLS client on the other end. TLS 1.2 from
+ * the cache and from a ticket, TLS 1.3 from a ticket; then what the server learns later (a
+ * revocation, an expired staple) stops every resumption, and a ticket never lives longer than
+ * the staple. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS /* the client session's ticket lifetime, to check it */
+#include <stdint.h>
+#include <string.h>
+
+#include "unity.h"
+
+#include "mbedtls/ssl.h"
+#include "stapler/agent.h"
+#include "stapler/error.h"
+#include "stapler/ocsp.h"
+#include "stapler_flash_sim.h"
+#include "stapler_mbedtls_platform.h"
+#include "stapler_posix.h"
+#include "stapler_tls.h"
+#include "test_support.h"
+
+/* --- The port: flash, clocks the test sets, an in-memory transport (connection 0) ------- */
+
+typedef struct {
+    unsigned char data[65536];
+    size_t len, read;
+} pipe_t;
+
+static unsigned char memory[STAPLER_FLASH_REGION_SIZE];
+static stapler_flash_sim_t sim;
+static stapler_port_t port;
+static stapler_agent_t agent;
+static stapler_tls_config_t server;
+static int64_t wall;
+static uint64_t monotonic = 1000;
+static pipe_t c2s, s2c;
+
+static uint64_t test_monotonic_ms(void *context) { (void) context; return monotonic; }
+static int test_wall_time(void *context, int64_t *utc, int *trusted)
+{
+    (void) context;
+    *utc = wall;
+    *trusted = 1;
+    return 0;
+}
+static int test_entropy(void *context, void *buffer, size_t len)
+{
+    (void) context;
+    return stapler_mbedtls_platform_random(NULL, buffer, len);
+}
+
+static int pipe_put(pipe_t *p, const void *buf, size_t len)
+{
+    if (p->len + len > sizeof(p->data)) {
+        return 0;
+    }
+    memcpy(p->data + p->len, buf, len);
+    p->len += len;
+    return (int) len;
+}
+
+static int pipe_take(pipe_t *p, void *buf, size_t len)
+{
+    size_t n = p->len - p->read;
+
+    if (n > len) {
+        n = len;
+    }
+    memcpy(buf, p->data + p->read, n);
+    p->read += n;
+    return (int) n;
+}
+
+static int srv_send(void *c, int conn, const void *d, size_t n) { (void) c; (void) conn; return pipe_put(&s2c, d, n); }
+static int srv_recv(void *c, int conn, void *b, size_t n) { (void) c; (void) conn; return pipe_take(&c2s, b, n); }
+static int cli_send(void *c, const unsigned char *d, size_t n)
+{
+    (void) c;
+    return pipe_put(&c2s, d, n) > 0 ? (int) n : MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+static int cli_recv(void *c, unsigned char *b, size_t n)
+{
+    int got;
+
+    (void) c;
+    got = pipe_take(&s2c, b, n);
+    return got > 0 ? got : MBEDTLS_ERR_SSL_WANT_READ;
+}
+
+/* --- Set-up ------------------------------------------------------------------------------ */
+
+static unsigned char der[3][8192];
+static size_t der_len[3];
+
+static void load(int slot, const char *name)
+{
+    long n = stapler_test_read(STAPLER_VECTOR_DIR, name, der[slot], sizeof(der[slot]));
+    TEST_ASSERT_TRUE_MESSAGE(n > 0, name);
+    der_len[slot] = (size_t) n;
+}
+
+static int offer(const char *name)
+{
+    load(2, name);
+    return stapler_agent_offer(&agent, 0, der[2], der_len[2]);
+}
+
+void setUp(void)
+{
+    stapler_credential_input_t in;
+    stapler_tls_options_t options;
+    stapler_ocsp_response_t response;
+    size_t length;
+
+    TEST_ASSERT_EQUAL_INT(0, stapler_posix_mbedtls_setup());
+    stapler_flash_sim_init(&sim, memory, sizeof(memory), STAPLER_FLASH_SECTOR_SIZE, 16, NULL);
+    memset(&port, 0, sizeof(port));
+    port.context = &sim;
+    port.monotonic_ms = test_monotonic_ms;
+    port.wall_time = test_wall_time;
+    port.entropy = test_entropy;
+    port.flash = sim.flash;
+    port.transport.send = srv_send;
+    port.transport.recv = srv_recv;
+
+    load(0, "leaf-rsa.der");
+    load(1, "ca-rsa.der");
+    {
+        static unsigned char key[4096];
+        long key_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-rsa-key-pkcs8.der", key, sizeof(key));
+
+        TEST_ASSERT_TRUE(key_len > 0);
+        memset(&in, 0, sizeof(in));
+        in.chain_length = 1;
+        in.chain[0] = der[0];
+        in.chain_len[0] = der_len[0];
+        in.issuer = der[1];
+        in.issuer_len = der_len[1];
+        in.key = key;
+        in.key_len = (size_t) key_len;
+        in.url = "http://127.0.0.1:9/";
+        TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(&in, 1, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
+    }
+    load(2, "good-rsa-byname.der");
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der[2], der_len[2]));
+    wall = response.produced_at + 60;
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_init(&agent, &port));
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+
+    memset(&options, 0, sizeof(options));
+    options.endpoint = MBEDTLS_SSL_IS_SERVER;
+    options.identity = 0;
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_config_init(&server, &agent, &options));
+}
+
+void tearDown(void)
+{
+    stapler_tls_config_free(&server);
+    mbedtls_psa_crypto_free();
+    stapler_mbedtls_platform_teardown();
+}
+
+/* --- One connection: a plain Mbed TLS client against the glue's server ------------------- */
+
+typedef struct {
+    mbedtls_ssl_protocol_version version;
+    int tickets;                     /* TLS 1.2: ask for a ticket (else the cache is used) */
+    const mbedtls_ssl_session *resume;
+    mbedtls_ssl_session *save;       /* receives the session (TLS 1.3: from the ticket) */
+} connection_t;
+
+/* Returns 1 when the server resumed the session, 0 for a full handshake; fails the test when
+ * the handshake fails. */
+static int connect_once(const connection_t *c)
+{
+    mbedtls_ssl_config cconf;
+    mbedtls_ssl_context cli;
+    stapler_tls_session_t srv;
+    const uint32_t resumed_before = server.resumed;
+    int cret = MBEDTLS_ERR_SSL_WANT_READ, sret = MBEDTLS_ERR_SSL_WANT_READ, i;
+
+    memset(&c2s, 0, sizeof(c2s));
+    memset(&s2c, 0, sizeof(s2c));
+    mbedtls_ssl_config_init(&cconf);
+    mbedtls_ssl_init(&cli);
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_config_defaults(&cconf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                                         MBEDTLS_SSL_PRESET_DEFAULT));
+    stapler_mbedtls_platform_conf_ssl_rng(&cconf);
+    mbedtls_ssl_conf_authmode(&cconf, MBEDTLS_SSL_VERIFY_NONE);
+    mbedtls_ssl_conf_min_tls_version(&cconf, c->version);
+    mbedtls_ssl_conf_max_tls_version(&cconf, c->version);
+    mbedtls_ssl_conf_session_tickets(&cconf, c->tickets ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                                        : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&cconf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_setup(&cli, &cconf));
+    mbedtls_ssl_set_bio(&cli, NULL, cli_send, cli_recv, NULL);
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_set_hostname(&cli, "gateway"));
+    if (c->resume != NULL) {
+        TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_set_session(&cli, c->resume));
+    }
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&srv, &server, &port, 0, NULL));
+    for (i = 0; i < 200 && (cret != 0 || sret != 0); i++) {
+        if (cret != 0) {
+            cret = mbedtls_ssl_handshake(&cli);
+            if (cret != 0 && cret != MBEDTLS_ERR_SSL_WANT_READ && cret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+                break;
+            }
+        }
+        if (sret != 0) {
+            sret = stapler_tls_session_handshake(&srv);
+            if (sret != 0 && sret != MBEDTLS_ERR_SSL_WANT_READ && sret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+                break;
+            }
+        }
+    }
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, cret, "client handshake");
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, sret, "server handshake");
+    if (c->save != NULL) {
+        if (c->version == MBEDTLS_SSL_VERSION_TLS1_3) {
+            unsigned char byte;
+            int r = MBEDTLS_ERR_SSL_WANT_READ, k;
+
+            /* The NewSessionTicket the server sent: Mbed TLS takes two reads to signal it. */
+            for (k = 0; k < 4 && r == MBEDTLS_ERR_SSL_WANT_READ; k++) {
+                r = mbedtls_ssl_read(&cli, &byte, 1);
+            }
+            TEST_ASSERT_EQUAL_INT_MESSAGE(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET, r, "no ticket came");
+        }
+        TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_get_session(&cli, c->save));
+    }
+    stapler_tls_session_free(&srv);
+    mbedtls_ssl_free(&cli);
+    mbedtls_ssl_config_free(&cconf);
+    return server.resumed > resumed_before;
+}
+
+static void full_then_resume(mbedtls_ssl_protocol_version version, int tickets)
+{
+    mbedtls_ssl_session saved;
+    connection_t c = { version, tickets, NULL, &saved };
+
+    mbedtls_ssl_session_init(&saved);
+    TEST_ASSERT_FALSE(connect_once(&c));
+    c.resume = &saved;
+    c.save = NULL;
+    TEST_ASSERT_TRUE_MESSAGE(connect_once(&c), "not resumed while the staple is good");
+    mbedtls_ssl_session_free(&saved);
+}
+
+static void test_tls12_resumes_from_the_cache(void) { full_then_resume(MBEDTLS_SSL_VERSION_TLS1_2, 0); }
+static void test_tls12_resumes_from_a_ticket(void) { full_then_resume(MBEDTLS_SSL_VERSION_TLS1_2, 1); }
+static void test_tls13_resumes_from_a_ticket(void) { full_then_resume(MBEDTLS_SSL_VERSION_TLS1_3, 1); }
+
+/* Sessions made with the good staple, then the responder says revoked: none of them is
+ * resumed, everything before is dropped, and new connections get full handshakes (which
+ * staple the revoked response). */
+static void test_a_revocation_learned_later_ends_every_resumption(void)
+{
+    mbedtls_ssl_session s12c, s12t, s13;
+    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 0, NULL, &s12c };
+    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12t };
+    connection_t d = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13 };
+
+    mbedtls_ssl_session_init(&s12c);
+    mbedtls_ssl_session_init(&s12t);
+    mbedtls_ssl_session_init(&s13);
+    TEST_ASSERT_FALSE(connect_once(&a));
+    TEST_ASSERT_FALSE(connect_once(&b));
+    TEST_ASSERT_FALSE(connect_once(&d));
+    monotonic += 2000;
+    wall += 2;
+    TEST_ASSERT_EQUAL_INT(0, offer("revoked-rsa-later.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_REVOKED, agent.identity[0].state);
+    a.resume = &s12c;
+    b.resume = &s12t;
+    d.resume = &s13;
+    a.save = b.save = d.save = NULL;
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&a), "TLS 1.2 resumed from the cache after the revocation");
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&b), "TLS 1.2 resumed from a ticket after the revocation");
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&d), "TLS 1.3 resumed from a ticket after the revocation");
+    TEST_ASSERT_TRUE(server.resumptions_refused >= 3);
+    TEST_ASSERT_TRUE(server.resumption_flushes >= 1);
+    TEST_ASSERT_EQUAL_UINT32(0, server.resumed);
+    mbedtls_ssl_session_free(&s12c);
+    mbedtls_ssl_session_free(&s12t);
+    mbedtls_ssl_session_free(&s13);
+}
+
+/* The staple runs out (nextUpdate + skew passes, no newer one came): the status that
+ * authenticated the session no longer holds, so it is not resumed. */
+static void test_a_session_does_not_outlive_its_staple(void)
+{
+    mbedtls_ssl_session saved;
+    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved };
+
+    mbedtls_ssl_session_init(&saved);
+    TEST_ASSERT_FALSE(connect_once(&c));
+    wall = agent.identity[0].single.next_update + CONFIG_STAPLER_CLOCK_SKEW_S + 10;
+    monotonic += 5000;
+    c.resume = &saved;
+    c.save = NULL;
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&c), "resumed past the staple's validity");
+    TEST_ASSERT_EQUAL_UINT32(0, server.resumption_flushes); /* not must-staple: nothing to drop */
+    mbedtls_ssl_session_free(&saved);
+}
+
+/* 1000 s of staple validity left: the ticket says so, not CONFIG_STAPLER_TLS_TICKET_LIFETIME_S. */
+static void test_a_ticket_lives_no_longer_than_the_staple(void)
+{
+    mbedtls_ssl_session saved;
+    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved };
+
+    TEST_ASSERT_TRUE(CONFIG_STAPLER_TLS_TICKET_LIFETIME_S > 1000);
+    wall = agent.identity[0].single.next_update - 1000;
+    mbedtls_ssl_session_init(&saved);
+    TEST_ASSERT_FALSE(connect_once(&c));
+    TEST_ASSERT_TRUE_MESSAGE(saved.ticket_lifetime <= 1000 && saved.ticket_lifetime >= 990,
+                             "the ticket's lifetime is not the staple's remaining validity");
+    mbedtls_ssl_session_free(&saved);
+    /* With plenty left: the configured lifetime. */
+    wall = agent.identity[0].single.next_update - 5 * 86400;
+    mbedtls_ssl_session_init(&saved);
+    TEST_ASSERT_FALSE(connect_once(&c));
+    TEST_ASSERT_EQUAL_UINT32(CONFIG_STAPLER_TLS_TICKET_LIFETIME_S, saved.ticket_lifetime);
+    mbedtls_ssl_session_free(&saved);
+}
+
+int main(void)
+{
+    UNITY_BEGIN();
+    RUN_TEST(test_tls12_resumes_from_the_cache);
+    RUN_TEST(test_tls12_resumes_from_a_ticket);
+    RUN_TEST(test_tls13_resumes_from_a_ticket);
+    RUN_TEST(test_a_revocation_learned_later_ends_every_resumption);
+    RUN_TEST(test_a_session_does_not_outlive_its_staple);
+    RUN_TEST(test_a_ticket_lives_no_longer_than_the_staple);
+    return UNITY_END();
+}

@@ -79,8 +79,11 @@ static int command_help(void)
            "             steps in a thread of its own\n"
            "  connect --flash FLASH.img --host H --port P --trust CA [--servername NAME]\n"
            "        [--server-staple ignore|check|require] [--no-client-cert] [--tls12|--tls13]\n"
+           "        [--handshakes N] [--resume]\n"
            "             TLS client with the device certificate (client authentication,\n"
-           "             stapled when the server asks); checks the server's staple\n"
+           "             stapled when the server asks); checks the server's staple.\n"
+           "             --resume: each handshake resumes the one before, while the\n"
+           "             server's staple that authenticated it is still valid\n"
            "  help       this text\n");
     return EXIT_OK;
 }

@@ -58,7 +58,7 @@ static mbedtls_x509_crt trust;
 typedef struct {
     const char *flash, *host, *servername, *trust, *staple_file;
     unsigned long port, handshakes, identity, threads;
-    int json, verify_client, fetch, client_cert;
+    int json, verify_client, fetch, client_cert, resume;
     stapler_tls_peer_staple_t peer_staple;
     mbedtls_ssl_protocol_version version;
     stapler_sim_net_options_t net;
@@ -91,6 +91,7 @@ static int parse_options(const char *cmd, int argc, char **argv, tls_options_t *
         if (strcmp(opt, "--tls12") == 0) { o->version = MBEDTLS_SSL_VERSION_TLS1_2; continue; }
         if (strcmp(opt, "--tls13") == 0) { o->version = MBEDTLS_SSL_VERSION_TLS1_3; continue; }
         if (strcmp(opt, "--verbose") == 0) { o->net.verbose = 1; continue; }
+        if (strcmp(opt, "--resume") == 0 && strcmp(cmd, "connect") == 0) { o->resume = 1; continue; }
         if (value == NULL) {
             fprintf(stderr, "stapler-sim %s: %s needs a value (or is unknown: 'stapler-sim help')\n", cmd, opt);
             return EXIT_USAGE;
@@ -163,6 +164,7 @@ static int start(const char *cmd, tls_options_t *o, int endpoint)
     memset(&topt, 0, sizeof(topt));
     topt.endpoint = endpoint;
     topt.identity = (unsigned) o->identity;
+    topt.resume = o->resume;
     topt.present_certificate = endpoint == MBEDTLS_SSL_IS_SERVER || o->client_cert;
     topt.trust = o->trust != NULL ? &trust : NULL;
     topt.verify_peer = o->verify_client;
@@ -260,16 +262,17 @@ static void report_lines(const tls_options_t *o, stapler_tls_session_t *s, unsig
         printf("{\"handshake\":%u,\"result\":\"%s\",\"error\":%s%s%s,\"version\":\"%s\",\"ciphersuite\":\"%s\","
                "\"staple\":\"%s\",\"staple_bytes\":%zu,\"peer_staple\":{\"checked\":%s,\"bytes\":%zu,"
                "\"count\":%u,\"status\":\"%s\",\"must_staple\":%s,\"detail\":%s%s%s},"
-               "\"bytes_out\":%llu,\"bytes_in\":%llu,\"elapsed_ms\":%llu}\n",
+               "\"resumed\":%s,\"bytes_out\":%llu,\"bytes_in\":%llu,\"elapsed_ms\":%llu}\n",
                n, over ? "ok" : "failed", over ? "" : "\"", over ? "null" : stapler_tls_error_slug(ret), over ? "" : "\"",
                over ? mbedtls_ssl_get_version(&s->ssl) : "", over ? mbedtls_ssl_get_ciphersuite(&s->ssl) : "",
                outcome, s->staple_sent, peer->checked ? "true" : "false", peer->length, peer->count,
                peer_status_name(peer->cert_status), peer->must_staple ? "true" : "false",
                peer->detail ? "\"" : "", peer->detail ? stapler_error_slug(peer->detail) : "null", peer->detail ? "\"" : "",
-               (unsigned long long) s->bytes_out, (unsigned long long) s->bytes_in, (unsigned long long) ms);
+               s->resumed ? "true" : "false", (unsigned long long) s->bytes_out, (unsigned long long) s->bytes_in, (unsigned long long) ms);
     } else if (over) {
-        printf("handshake %u: %s %s; our staple: %s (%zu bytes); peer's staple: %s%s%s (%zu bytes); %llu ms\n", n,
-               mbedtls_ssl_get_version(&s->ssl), mbedtls_ssl_get_ciphersuite(&s->ssl), outcome,
+        printf("handshake %u: %s %s%s; our staple: %s (%zu bytes); peer's staple: %s%s%s (%zu bytes); %llu ms\n", n,
+               mbedtls_ssl_get_version(&s->ssl), mbedtls_ssl_get_ciphersuite(&s->ssl),
+               s->resumed ? " (resumed)" : "", outcome,
                s->staple_sent, peer->checked ? peer_status_name(peer->cert_status) : "not asked",
                peer->must_staple ? ", must-staple" : "", "", peer->length, (unsigned long long) ms);
     } else {

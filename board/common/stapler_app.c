@@ -18,6 +18,7 @@
  *                       identity's provisioned trust anchors
  *   servername=NAME     SNI and the name the server's certificate must carry (default HOST)
  *   handshakes=N        client handshakes (1)
+ *   resume              ... each resuming the one before, while the server's staple holds
  *   serve=PORT          TLS server on PORT ...
  *   accept=N            ... for N handshakes (1)
  *   run=S               keep running the agent S seconds after the handshakes (0)
@@ -74,6 +75,7 @@ typedef struct {
     uint32_t power_cut_at;
     uint32_t clock_ahead_s;
     const char *sntp;
+    int resume;               /* client: resume the session of the handshake before */
     const char *bench_verify; /* directory of OCSP vectors (the host build's tests/vectors) */
 } options_t;
 
@@ -285,8 +287,8 @@ static int usage(const char *word)
 {
     out("usage: unknown or bad command-line word '");
     out(word);
-    out("'; words: flash=PATH selftest wait=S connect=HOST:PORT servername=NAME handshakes=N "
-        "serve=PORT accept=N run=S sntp=HOST power-cut-at=N clock-ahead=S bench-verify=DIR "
+    out("'; words: flash=PATH selftest wait=S connect=HOST:PORT servername=NAME handshakes=N resume "
+        "serve=PORT accept=N run=S sntp=A,B power-cut-at=N clock-ahead=S bench-verify=DIR "
         "(board/common/stapler_app.c)\n");
     return -1;
 }
@@ -326,6 +328,10 @@ static int parse_cmdline(options_t *o)
         value = strchr(word, '=');
         if (value != NULL) {
             *value++ = '\0';
+        }
+        if (strcmp(word, "resume") == 0 && value == NULL) {
+            o->resume = 1;
+            continue;
         }
         if (strcmp(word, "selftest") == 0 && value == NULL) {
             o->selftest = 1;
@@ -569,6 +575,7 @@ static int tls_setup(int endpoint)
         }
         topt.trust = &trust;
         topt.min_version = MBEDTLS_SSL_VERSION_TLS1_3; /* client authentication with a staple: TLS 1.3 */
+        topt.resume = options.resume;
     }
     ret = stapler_tls_config_init(&tls_config, &agent, &topt);
     if (ret != 0) {
@@ -601,7 +608,7 @@ static void report_handshake(const char *role, uint32_t n, int ret, uint64_t ms)
         out(mbedtls_ssl_get_version(&session.ssl));
         out(" ");
         out(mbedtls_ssl_get_ciphersuite(&session.ssl));
-        out("; ");
+        out(session.resumed ? " (resumed); " : "; ");
     } else {
         out("FAILED: ");
         out(stapler_tls_error_slug(ret));

@@ -348,6 +348,7 @@ static int stapler_tls_no_staple(stapler_tls_session_t *s, const mbedtls_x509_cr
     const int must_staple = stapler_cert_must_staple(crt) != 0;
 
     s->peer.checked = 1;
+    s->peer_until = 0; /* no status: nothing for a later resumption to rest on */
     s->peer.must_staple = must_staple;
     if (config->options.peer_staple == STAPLER_TLS_PEER_STAPLE_REQUIRE ||
         (must_staple && config->enforce_peer_must_staple)) {
@@ -418,10 +419,22 @@ static int stapler_tls_verify_cb(void *context, mbedtls_ssl_context *ssl,
         s->peer.result = STAPLER_ERR_TLS_PEER_UNKNOWN;
         return s->peer.result;
     }
+    {
+        /* How long this status holds: what a session resumed later may rest on. */
+        const int64_t until = result.single.has_next_update
+                                  ? result.single.next_update
+                                  : result.single.this_update + CONFIG_STAPLER_MAX_AGE_WITHOUT_NEXT_UPDATE_S;
+
+        if (depth == 0 && s->peer_until == INT64_MAX) {
+            s->peer_until = until;
+        } else if (until < s->peer_until) {
+            s->peer_until = until;
+        }
+    }
     return 0;
 }
 
-/* Mbed TLS is built without MBEDTLS_HAVE_TIME: the peer's certificates' validity periods are
+/* Mbed TLS is built without MBEDTLS_HAVE_TIME_DATE: the peer's certificates' validity periods are
  * checked here, at the agent's time. Without trusted wall time only "expired" can be told
  * (the agent's time never runs ahead of the truth); "not yet valid" needs trusted time. */
 static int stapler_tls_x509_dates(void *context, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
@@ -584,9 +597,14 @@ int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent
 #endif
     }
 #if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
-    else {
-        /* Our client does not keep sessions: it asks for no TLS 1.2 ticket (TLS 1.3 clients
-         * ignore NewSessionTicket unless told to signal it). */
+    else if (config->options.resume) {
+        /* Keep sessions: ask for TLS 1.2 tickets, and have TLS 1.3 tickets signalled. */
+        mbedtls_ssl_conf_session_tickets(&config->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+        mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&config->conf,
+                                                                 MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+    } else {
+        /* A client that keeps no sessions asks for no TLS 1.2 ticket (TLS 1.3 clients ignore
+         * NewSessionTicket unless told to signal it). */
         mbedtls_ssl_conf_session_tickets(&config->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
     }
 #endif
@@ -607,6 +625,12 @@ void stapler_tls_config_free(stapler_tls_config_t *config)
     }
     mbedtls_ssl_config_free(&config->conf);
     stapler_mbedtls_platform_free_key(&config->key, &config->key_id);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    if (config->has_saved) {
+        mbedtls_ssl_session_free(&config->saved);
+        config->has_saved = 0;
+    }
+#endif
 #if defined(CONFIG_STAPLER_TLS_RESUMPTION)
     if (config->resumption) {
 #if defined(MBEDTLS_SSL_CACHE_C)
@@ -621,6 +645,70 @@ void stapler_tls_config_free(stapler_tls_config_t *config)
 }
 
 /* --- Sessions ---------------------------------------------------------------------------- */
+
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+/* Client resumption (options.resume): one saved session per configuration, used under the
+ * port's lock. */
+static void stapler_tls_drop_saved_locked(stapler_tls_config_t *config)
+{
+    if (config->has_saved) {
+        mbedtls_ssl_session_free(&config->saved);
+        config->has_saved = 0;
+    }
+}
+
+static void stapler_tls_client_lock(const stapler_tls_config_t *config)
+{
+    if (config->agent->port->lock != NULL) {
+        config->agent->port->lock(config->agent->port->context);
+    }
+}
+
+static void stapler_tls_client_unlock(const stapler_tls_config_t *config)
+{
+    if (config->agent->port->unlock != NULL) {
+        config->agent->port->unlock(config->agent->port->context);
+    }
+}
+
+/* Offer the saved session, if the peer's status it rests on still holds at the agent's time;
+ * else forget it. */
+static void stapler_tls_offer_saved(stapler_tls_session_t *s)
+{
+    stapler_tls_config_t *config = s->config;
+    const int64_t now = stapler_agent_now(config->agent, NULL);
+
+    stapler_tls_client_lock(config);
+    if (config->has_saved && now <= config->saved_until &&
+        mbedtls_ssl_set_session(&s->ssl, &config->saved) == 0) {
+        s->resume_offered = 1;
+        s->peer_until = config->saved_until;
+    } else {
+        stapler_tls_drop_saved_locked(config);
+    }
+    stapler_tls_client_unlock(config);
+}
+
+/* Keep this connection's session for the next handshake, if a status holds it up. */
+static void stapler_tls_save(stapler_tls_session_t *s)
+{
+    stapler_tls_config_t *config = s->config;
+
+    if (s->peer_until <= stapler_agent_now(config->agent, NULL)) {
+        return;
+    }
+    stapler_tls_client_lock(config);
+    stapler_tls_drop_saved_locked(config);
+    mbedtls_ssl_session_init(&config->saved);
+    if (mbedtls_ssl_get_session(&s->ssl, &config->saved) == 0) {
+        config->has_saved = 1;
+        config->saved_until = s->peer_until;
+    } else {
+        mbedtls_ssl_session_free(&config->saved);
+    }
+    stapler_tls_client_unlock(config);
+}
+#endif
 
 static void stapler_tls_session_over(stapler_tls_session_t *session, int result);
 
@@ -638,11 +726,19 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
     session->port = port;
     session->connection = connection;
     session->peer.cert_status = -1;
+    /* Lowered to the end of each staple of the peer verified, 0 when its certificate came
+     * without one; without asking for staples, the peer's status is no part of the session. */
+    session->peer_until = INT64_MAX;
     mbedtls_ssl_init(&session->ssl);
     ret = mbedtls_ssl_setup(&session->ssl, &config->conf);
     if (ret == 0 && config->options.endpoint == MBEDTLS_SSL_IS_CLIENT) {
         ret = mbedtls_ssl_set_hostname(&session->ssl, server_name);
     }
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    if (ret == 0 && config->options.endpoint == MBEDTLS_SSL_IS_CLIENT && config->options.resume) {
+        stapler_tls_offer_saved(session);
+    }
+#endif
     if (ret != 0) {
         mbedtls_ssl_free(&session->ssl);
         session->config = NULL;
@@ -827,6 +923,23 @@ int stapler_tls_session_handshake(stapler_tls_session_t *session)
     if (ret != 0 && session->peer.result != 0) {
         ret = session->peer.result; /* our own code rather than Mbed TLS's pass-through */
     }
+    if (ret == 0 && session->resume_offered && !session->peer.checked) {
+        /* No Certificate came: the offered session was taken. */
+        session->resumed = 1;
+        session->config->resumed++;
+    }
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    if (session->config->options.endpoint == MBEDTLS_SSL_IS_CLIENT && session->config->options.resume) {
+        if (ret != 0) {
+            /* Refused, a bad or revoked staple, or a failure: resume nothing into this peer. */
+            stapler_tls_client_lock(session->config);
+            stapler_tls_drop_saved_locked(session->config);
+            stapler_tls_client_unlock(session->config);
+        } else if (mbedtls_ssl_get_version_number(&session->ssl) == MBEDTLS_SSL_VERSION_TLS1_2) {
+            stapler_tls_save(session); /* TLS 1.3 tickets come later (stapler_tls_session_read()) */
+        }
+    }
+#endif
     stapler_tls_session_over(session, ret);
     return ret;
 }
@@ -838,7 +951,17 @@ int stapler_tls_session_write(stapler_tls_session_t *session, const unsigned cha
 
 int stapler_tls_session_read(stapler_tls_session_t *session, unsigned char *buffer, size_t len)
 {
-    return mbedtls_ssl_read(&session->ssl, buffer, len);
+    int ret = mbedtls_ssl_read(&session->ssl, buffer, len);
+
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+        /* A TLS 1.3 ticket: kept for the next handshake (options.resume), and the read goes
+         * on as if nothing had come. */
+        stapler_tls_save(session);
+        ret = MBEDTLS_ERR_SSL_WANT_READ;
+    }
+#endif
+    return ret;
 }
 
 void stapler_tls_session_free(stapler_tls_session_t *session)

@@ -88,6 +88,12 @@ typedef struct {
      *  log or keep it; the bytes are valid only during the call). Called from the thread
      *  running the handshake; session->user is the application's. */
     void (*peer_staple_seen)(struct stapler_tls_session *session, const unsigned char *der, size_t len);
+    /** Client, CONFIG_STAPLER_TLS_RESUMPTION: keep the newest session (TLS 1.2 ticket or id,
+     *  TLS 1.3 ticket, read by stapler_tls_session_read()) and offer it to the next handshake,
+     *  only while the peer's staple that authenticated it is still within its validity
+     *  (nextUpdate, at the agent's time); a session from a handshake without a verified staple
+     *  is kept only when the peer's staple is not asked for (STAPLER_TLS_PEER_STAPLE_IGNORE). */
+    int resume;
 } stapler_tls_options_t;
 
 /** Shared by the connections of one role; allocate statically. */
@@ -107,7 +113,12 @@ typedef struct {
 #if defined(MBEDTLS_SSL_TICKET_C)
     mbedtls_ssl_ticket_context ticket;
 #endif
-    uint32_t resumed;                /**< sessions resumed (cache or ticket) */
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    mbedtls_ssl_session saved;       /**< client: the session to offer next (options.resume) */
+    int has_saved;
+    int64_t saved_until;             /**< ... while the agent's time is not past this */
+#endif
+    uint32_t resumed;                /**< sessions resumed (server: cache or ticket; client: offered and taken) */
     uint32_t resumptions_refused;    /**< a known session or valid ticket not resumed: the status did not allow it */
     uint32_t resumption_flushes;     /**< times every earlier session was dropped (revoked, must-staple without staple) */
 } stapler_tls_config_t;
@@ -142,6 +153,9 @@ typedef struct stapler_tls_session {
     int counted;                         /**< the outcome was counted */
     int result;                          /**< final handshake result once over */
     stapler_tls_peer_staple_info_t peer;
+    int resume_offered;                  /**< client: a saved session was offered */
+    int resumed;                         /**< the handshake resumed a session (valid once it is over) */
+    int64_t peer_until;                  /**< the peer's verified staples hold until (agent time), 0: none verified */
     uint64_t bytes_out, bytes_in;        /**< TCP payload bytes, for benchmarks */
     void *user;                          /**< the application's: set it after stapler_tls_session_init() (which clears the session) */
 } stapler_tls_session_t;

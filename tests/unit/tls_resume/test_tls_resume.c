@@ -72,8 +72,9 @@ static int pipe_take(pipe_t *p, void *buf, size_t len)
     return (int) n;
 }
 
-static int srv_send(void *c, int conn, const void *d, size_t n) { (void) c; (void) conn; return pipe_put(&s2c, d, n); }
-static int srv_recv(void *c, int conn, void *b, size_t n) { (void) c; (void) conn; return pipe_take(&c2s, b, n); }
+/* Connection 0 is the server's end, 1 a glue client's (the other end of the same pipes). */
+static int srv_send(void *c, int conn, const void *d, size_t n) { (void) c; return pipe_put(conn == 0 ? &s2c : &c2s, d, n); }
+static int srv_recv(void *c, int conn, void *b, size_t n) { (void) c; return pipe_take(conn == 0 ? &c2s : &s2c, b, n); }
 static int cli_send(void *c, const unsigned char *d, size_t n)
 {
     (void) c;
@@ -326,6 +327,129 @@ static void test_a_ticket_lives_no_longer_than_the_staple(void)
     mbedtls_ssl_session_free(&saved);
 }
 
+/* --- Stapler as the client: resumes while the server's staple holds ----------------------- */
+
+static stapler_tls_config_t client;
+static mbedtls_x509_crt ca;
+
+/* One handshake between the glue's client and the glue's server; then the client reads what
+ * the server sent after it (a TLS 1.3 ticket). Returns the client session's resumed flag. */
+static int glue_connect(mbedtls_ssl_protocol_version version, int *offered)
+{
+    stapler_tls_session_t cli, srv;
+    unsigned char byte;
+    int cret = MBEDTLS_ERR_SSL_WANT_READ, sret = MBEDTLS_ERR_SSL_WANT_READ, i, resumed;
+
+    memset(&c2s, 0, sizeof(c2s));
+    memset(&s2c, 0, sizeof(s2c));
+    client.options.min_version = client.options.max_version = version;
+    mbedtls_ssl_conf_min_tls_version(&client.conf, version);
+    mbedtls_ssl_conf_max_tls_version(&client.conf, version);
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&srv, &server, &port, 0, NULL));
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&cli, &client, &port, 1, "gateway-rsa"));
+    for (i = 0; i < 200 && (cret != 0 || sret != 0); i++) {
+        if (cret != 0) {
+            cret = stapler_tls_session_handshake(&cli);
+            if (cret != 0 && cret != MBEDTLS_ERR_SSL_WANT_READ && cret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+                break;
+            }
+        }
+        if (sret != 0) {
+            sret = stapler_tls_session_handshake(&srv);
+            if (sret != 0 && sret != MBEDTLS_ERR_SSL_WANT_READ && sret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+                break;
+            }
+        }
+    }
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, cret, "client handshake");
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, sret, "server handshake");
+    for (i = 0; i < 4; i++) {
+        TEST_ASSERT_EQUAL_INT(MBEDTLS_ERR_SSL_WANT_READ, stapler_tls_session_read(&cli, &byte, 1));
+    }
+    *offered = cli.resume_offered;
+    resumed = cli.resumed;
+    stapler_tls_session_free(&cli);
+    stapler_tls_session_free(&srv);
+    return resumed;
+}
+
+static void client_setup(void)
+{
+    stapler_tls_options_t options;
+
+    mbedtls_x509_crt_init(&ca);
+    TEST_ASSERT_EQUAL_INT(0, stapler_test_load_crt(&ca, STAPLER_VECTOR_DIR, "ca-rsa.der"));
+    memset(&options, 0, sizeof(options));
+    options.endpoint = MBEDTLS_SSL_IS_CLIENT;
+    options.trust = &ca;
+    options.peer_staple = STAPLER_TLS_PEER_STAPLE_CHECK;
+    options.resume = 1;
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_config_init(&client, &agent, &options));
+}
+
+static void client_teardown(void)
+{
+    stapler_tls_config_free(&client);
+    mbedtls_x509_crt_free(&ca);
+}
+
+static void client_resumes(mbedtls_ssl_protocol_version version)
+{
+    int offered;
+
+    client_setup();
+    TEST_ASSERT_FALSE(glue_connect(version, &offered));
+    TEST_ASSERT_FALSE(offered);
+    TEST_ASSERT_TRUE_MESSAGE(client.has_saved, "the client kept no session");
+    TEST_ASSERT_EQUAL_INT64(agent.identity[0].single.next_update, client.saved_until);
+    TEST_ASSERT_TRUE_MESSAGE(glue_connect(version, &offered), "the client did not resume");
+    TEST_ASSERT_TRUE_MESSAGE(glue_connect(version, &offered), "the client did not resume a resumed session");
+    /* The server's staple that authenticated the session has run out (the server no longer
+     * has a valid one either, so its full handshakes go unstapled): not offered. */
+    wall = agent.identity[0].single.next_update + 1;
+    monotonic += 3000;
+    TEST_ASSERT_FALSE(glue_connect(version, &offered));
+    TEST_ASSERT_FALSE_MESSAGE(offered, "a session was offered past the peer's staple's nextUpdate");
+    TEST_ASSERT_FALSE_MESSAGE(client.has_saved, "a session without a verified staple was kept");
+    client_teardown();
+}
+
+static void test_tls12_client_resumes_while_the_servers_staple_holds(void) { client_resumes(MBEDTLS_SSL_VERSION_TLS1_2); }
+static void test_tls13_client_resumes_while_the_servers_staple_holds(void) { client_resumes(MBEDTLS_SSL_VERSION_TLS1_3); }
+
+/* The server's staple turns revoked: the client's next full handshake aborts, and nothing is
+ * kept to resume into that server. */
+static void test_a_client_keeps_nothing_from_a_peer_that_turned_revoked(void)
+{
+    stapler_tls_session_t cli, srv;
+    int offered, cret = MBEDTLS_ERR_SSL_WANT_READ, sret = MBEDTLS_ERR_SSL_WANT_READ, i;
+
+    client_setup();
+    TEST_ASSERT_FALSE(glue_connect(MBEDTLS_SSL_VERSION_TLS1_2, &offered));
+    TEST_ASSERT_TRUE(client.has_saved);
+    monotonic += 2000;
+    wall += 2;
+    TEST_ASSERT_EQUAL_INT(0, offer("revoked-rsa-later.der"));
+    /* The client offers its session; the server refuses to resume (revoked) and staples
+     * revoked; the client aborts, and drops the session. */
+    memset(&c2s, 0, sizeof(c2s));
+    memset(&s2c, 0, sizeof(s2c));
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&srv, &server, &port, 0, NULL));
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&cli, &client, &port, 1, "gateway-rsa"));
+    TEST_ASSERT_TRUE(cli.resume_offered);
+    for (i = 0; i < 200 && (cret == MBEDTLS_ERR_SSL_WANT_READ || cret == MBEDTLS_ERR_SSL_WANT_WRITE); i++) {
+        cret = stapler_tls_session_handshake(&cli);
+        if (sret == MBEDTLS_ERR_SSL_WANT_READ || sret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+            sret = stapler_tls_session_handshake(&srv);
+        }
+    }
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_TLS_PEER_REVOKED, cret);
+    TEST_ASSERT_FALSE(client.has_saved);
+    stapler_tls_session_free(&cli);
+    stapler_tls_session_free(&srv);
+    client_teardown();
+}
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -335,5 +459,8 @@ int main(void)
     RUN_TEST(test_a_revocation_learned_later_ends_every_resumption);
     RUN_TEST(test_a_session_does_not_outlive_its_staple);
     RUN_TEST(test_a_ticket_lives_no_longer_than_the_staple);
+    RUN_TEST(test_tls12_client_resumes_while_the_servers_staple_holds);
+    RUN_TEST(test_tls13_client_resumes_while_the_servers_staple_holds);
+    RUN_TEST(test_a_client_keeps_nothing_from_a_peer_that_turned_revoked);
     return UNITY_END();
 }

@@ -187,8 +187,14 @@ static int start(const char *cmd, tls_options_t *o, int endpoint)
                 n > 0 ? o->staple_file : "nothing");
     }
     if (endpoint == MBEDTLS_SSL_IS_CLIENT && o->trust == NULL) {
-        fprintf(stderr, "stapler-sim %s: --trust CA is needed to check the server\n", cmd);
-        return EXIT_USAGE;
+        /* The anchors provisioned with the identity, as the firmware uses them. */
+        ret = stapler_tls_load_trust(&agent, (unsigned) o->identity, &trust);
+        if (ret <= 0) {
+            fprintf(stderr, "stapler-sim %s: %s: give --trust CA, or provision the identity with --trust\n", cmd,
+                    ret == 0 ? "no trust anchor to check the server with" : "the provisioned trust anchors do not parse");
+            return ret == 0 ? EXIT_USAGE : EXIT_INPUT;
+        }
+        topt.trust = &trust;
     }
     ret = stapler_tls_config_init(&tls_config, &agent, &topt);
     if (ret != 0) {

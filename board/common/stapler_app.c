@@ -526,31 +526,6 @@ static int network_start(void)
 
 /* ---- TLS ----------------------------------------------------------------------------------- */
 
-static int load_trust(unsigned identity)
-{
-    const stapler_identity_credentials_t *cred = &agent.credentials.identity[identity];
-    static unsigned char der[2048];
-    unsigned i;
-
-    mbedtls_x509_crt_init(&trust);
-    for (i = 0; i < cred->trust_count; i++) {
-        const stapler_flash_span_t *span = &cred->trust[i];
-        int ret;
-
-        if (span->length > sizeof(der)) {
-            return STAPLER_ERR_BUFFER_TOO_SMALL;
-        }
-        ret = port.flash.read(port.context, span->offset, der, span->length);
-        if (ret == 0) {
-            ret = mbedtls_x509_crt_parse_der(&trust, der, span->length);
-        }
-        if (ret != 0) {
-            return ret;
-        }
-    }
-    return (int) cred->trust_count;
-}
-
 static int tls_setup(int endpoint)
 {
     stapler_tls_options_t topt;
@@ -562,14 +537,15 @@ static int tls_setup(int endpoint)
     topt.present_certificate = 1;
     topt.peer_staple = STAPLER_TLS_PEER_STAPLE_CHECK;
     if (endpoint == MBEDTLS_SSL_IS_CLIENT) {
-        ret = load_trust(0);
+        mbedtls_x509_crt_init(&trust);
+        ret = stapler_tls_load_trust(&agent, 0, &trust);
         if (ret == 0) {
             out("tls: no trust anchor for the server: provision one with `stapler-sim provision --trust CA`\n");
             return STAPLER_ERR_INVALID_ARGUMENT;
         }
         if (ret < 0) {
             out(ret == STAPLER_ERR_BUFFER_TOO_SMALL
-                    ? "tls: a provisioned trust anchor is larger than the 2 KiB this firmware reads\n"
+                    ? "tls: a provisioned trust anchor is larger than the 2.5 KiB this firmware reads\n"
                     : "tls: a provisioned trust anchor cannot be read or parsed: provision it again\n");
             return ret;
         }

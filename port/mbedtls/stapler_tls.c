@@ -618,6 +618,33 @@ fail:
     return ret;
 }
 
+int stapler_tls_load_trust(stapler_agent_t *agent, unsigned identity, mbedtls_x509_crt *trust)
+{
+    const stapler_identity_credentials_t *cred;
+    unsigned i;
+
+    if (agent == NULL || trust == NULL || identity >= agent->identity_count) {
+        return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
+    cred = &agent->credentials.identity[identity];
+    for (i = 0; i < cred->trust_count; i++) {
+        const stapler_flash_span_t *span = &cred->trust[i];
+        int ret;
+
+        if (span->length > sizeof(stapler_tls_key_der)) {
+            return STAPLER_ERR_BUFFER_TOO_SMALL;
+        }
+        ret = agent->port->flash.read(agent->port->context, span->offset, stapler_tls_key_der, span->length);
+        if (ret == 0) {
+            ret = mbedtls_x509_crt_parse_der(trust, stapler_tls_key_der, span->length);
+        }
+        if (ret != 0) {
+            return ret;
+        }
+    }
+    return (int) cred->trust_count;
+}
+
 void stapler_tls_config_free(stapler_tls_config_t *config)
 {
     if (config == NULL) {

@@ -170,6 +170,16 @@ typedef struct stapler_tls_session {
 int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent,
                             const stapler_tls_options_t *options);
 
+/**
+ * \brief The trust anchors provisioned for an identity (`stapler-sim provision --trust`), parsed
+ *        from the credential store into \p trust (initialised by the caller; kept as long as a
+ *        configuration uses it). Their one home: a firmware and the simulator load them here.
+ *        Set-up time only (it shares the key's scratch buffer).
+ * \return the number of anchors (0: none provisioned); STAPLER_ERR_BUFFER_TOO_SMALL (one over
+ *         2.5 KiB); STAPLER_ERR_AGENT_NO_IDENTITY; a port or Mbed TLS error.
+ */
+int stapler_tls_load_trust(stapler_agent_t *agent, unsigned identity, mbedtls_x509_crt *trust);
+
 /** \brief Release what stapler_tls_config_init() allocated (no session may be alive). */
 void stapler_tls_config_free(stapler_tls_config_t *config);
 

@@ -323,3 +323,18 @@ int stapler_mbedtls_platform_ticket_setup(mbedtls_ssl_ticket_context *ctx, uint3
 #endif
 }
 #endif
+
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+void stapler_mbedtls_platform_conf_client_tickets(mbedtls_ssl_config *conf, int keep)
+{
+    mbedtls_ssl_conf_session_tickets(conf, keep ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                                : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+#if MBEDTLS_VERSION_MAJOR < 4 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    /* 3.6: a TLS 1.3 client ignores NewSessionTicket unless told to signal it (4.x: the
+     * setting above covers TLS 1.3 too; untested here, Debian has no Mbed TLS 4). */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        conf, keep ? MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED
+                   : MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED);
+#endif
+}
+#endif

@@ -597,15 +597,10 @@ int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent
 #endif
     }
 #if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
-    else if (config->options.resume) {
-        /* Keep sessions: ask for TLS 1.2 tickets, and have TLS 1.3 tickets signalled. */
-        mbedtls_ssl_conf_session_tickets(&config->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
-        mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&config->conf,
-                                                                 MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
-    } else {
-        /* A client that keeps no sessions asks for no TLS 1.2 ticket (TLS 1.3 clients ignore
-         * NewSessionTicket unless told to signal it). */
-        mbedtls_ssl_conf_session_tickets(&config->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+    else {
+        /* Keep sessions (options.resume): ask for TLS 1.2 tickets and take TLS 1.3 ones; a
+         * client that keeps none asks for none. */
+        stapler_mbedtls_platform_conf_client_tickets(&config->conf, config->options.resume);
     }
 #endif
     if (config->options.peer_staple != STAPLER_TLS_PEER_STAPLE_IGNORE) {

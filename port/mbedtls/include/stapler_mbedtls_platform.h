@@ -76,6 +76,13 @@ void stapler_mbedtls_platform_arena_usage(size_t *current, size_t *peak);
  *         setup, so the TLS 1.2 ServerHello's time field does not show the uptime). */
 int64_t stapler_mbedtls_platform_time_base(void);
 
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+#include "mbedtls/ssl.h"
+/** \brief A client that keeps sessions (\p keep 1) asks for TLS 1.2 tickets and takes TLS 1.3
+ *         ones (stapler_tls_session_read() sees them); 0: neither (the seam: 3.6 and 4 differ). */
+void stapler_mbedtls_platform_conf_client_tickets(mbedtls_ssl_config *conf, int keep);
+#endif
+
 #if defined(MBEDTLS_SSL_TICKET_C)
 #include "mbedtls/ssl_ticket.h"
 /** \brief Session ticket keys: AES-256-GCM, rotated every \p lifetime_s, from the port's

@@ -19,6 +19,7 @@
  *   servername=NAME     SNI and the name the server's certificate must carry (default HOST)
  *   handshakes=N        client handshakes (1)
  *   resume              ... each resuming the one before, while the server's staple holds
+ *   identity=N          the identity TLS presents, as client and server (0)
  *   serve=PORT          TLS server on PORT ...
  *   accept=N            ... for N handshakes (1)
  *   run=S               keep running the agent S seconds after the handshakes (0)
@@ -76,6 +77,7 @@ typedef struct {
     uint32_t clock_ahead_s;
     const char *sntp;
     int resume;               /* client: resume the session of the handshake before */
+    uint32_t identity;        /* whose certificate and key TLS presents (identity=N) */
     const char *bench_verify; /* directory of OCSP vectors (the host build's tests/vectors) */
 } options_t;
 
@@ -287,7 +289,7 @@ static int usage(const char *word)
 {
     out("usage: unknown or bad command-line word '");
     out(word);
-    out("'; words: flash=PATH selftest wait=S connect=HOST:PORT servername=NAME handshakes=N resume "
+    out("'; words: flash=PATH selftest wait=S connect=HOST:PORT servername=NAME handshakes=N resume identity=N "
         "serve=PORT accept=N run=S sntp=A,B power-cut-at=N clock-ahead=S bench-verify=DIR "
         "(board/common/stapler_app.c)\n");
     return -1;
@@ -360,6 +362,8 @@ static int parse_cmdline(options_t *o)
             o->wait_s = number;
         } else if (strcmp(word, "handshakes") == 0) {
             o->handshakes = number;
+        } else if (strcmp(word, "identity") == 0 && number < STAPLER_MAX_IDENTITIES) {
+            o->identity = number;
         } else if (strcmp(word, "serve") == 0 && number > 0u && number <= 65535u) {
             o->serve_port = (uint16_t) number;
         } else if (strcmp(word, "accept") == 0) {
@@ -531,14 +535,20 @@ static int tls_setup(int endpoint)
     stapler_tls_options_t topt;
     int ret;
 
+    if (options.identity >= agent.identity_count) {
+        out("tls: the flash image has no identity ");
+        out_u(options.identity);
+        out(" (identity=N counts from 0; provision it with `stapler-sim provision`)\n");
+        return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
     memset(&topt, 0, sizeof(topt));
     topt.endpoint = endpoint;
-    topt.identity = 0;
+    topt.identity = options.identity;
     topt.present_certificate = 1;
     topt.peer_staple = STAPLER_TLS_PEER_STAPLE_CHECK;
     if (endpoint == MBEDTLS_SSL_IS_CLIENT) {
         mbedtls_x509_crt_init(&trust);
-        ret = stapler_tls_load_trust(&agent, 0, &trust);
+        ret = stapler_tls_load_trust(&agent, options.identity, &trust);
         if (ret == 0) {
             out("tls: no trust anchor for the server: provision one with `stapler-sim provision --trust CA`\n");
             return STAPLER_ERR_INVALID_ARGUMENT;
@@ -555,7 +565,9 @@ static int tls_setup(int endpoint)
     }
     ret = stapler_tls_config_init(&tls_config, &agent, &topt);
     if (ret != 0) {
-        out("tls: cannot be set up for identity 0 (is its private key provisioned?): ");
+        out("tls: cannot be set up for identity ");
+        out_u(options.identity);
+        out(" (is it provisioned, with its private key?): ");
         out_error_code(ret);
         out("\n");
     }

@@ -142,7 +142,9 @@ static int stapler_tls_cert_cb(mbedtls_ssl_context *ssl)
 
 /* --- Resumption, bounded by revocation -------------------------------------------------- */
 
-#if defined(CONFIG_STAPLER_TLS_RESUMPTION)
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION) || defined(MBEDTLS_SSL_SESSION_TICKETS)
+/* The port's lock, around what configurations share between sessions (the cache, the ticket
+ * keys, a client's saved session). */
 static void stapler_tls_lock(const stapler_tls_config_t *config)
 {
     if (config->agent->port->lock != NULL) {
@@ -156,7 +158,9 @@ static void stapler_tls_unlock(const stapler_tls_config_t *config)
         config->agent->port->unlock(config->agent->port->context);
     }
 }
+#endif
 
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION)
 /* Drop every session made so far: an empty cache, and both ticket keys replaced (a ticket
  * under either no longer decrypts). The caller holds the lock. */
 static void stapler_tls_flush_locked(stapler_tls_config_t *config)
@@ -211,25 +215,33 @@ static int stapler_tls_may_resume(stapler_tls_config_t *config, int64_t *remaini
            (st.state == STAPLER_IDENTITY_SERVING && st.serving && st.remaining > 0);
 }
 
+/* A cached session or a ticket is to be looked up: may it resume? A refusal is counted. */
+static int stapler_tls_resume_allowed(stapler_tls_config_t *config)
+{
+    int64_t remaining;
+
+    if (stapler_tls_may_resume(config, &remaining)) {
+        return 1;
+    }
+    stapler_tls_lock(config);
+    config->resumptions_refused++;
+    stapler_tls_unlock(config);
+    return 0;
+}
+
 #if defined(MBEDTLS_SSL_CACHE_C)
 static int stapler_tls_cache_get(void *data, unsigned char const *session_id, size_t session_id_len,
                                  mbedtls_ssl_session *session)
 {
     stapler_tls_config_t *config = data;
-    int64_t remaining;
     int ret;
 
-    if (!stapler_tls_may_resume(config, &remaining)) {
-        stapler_tls_lock(config);
-        config->resumptions_refused++;
-        stapler_tls_unlock(config);
+    if (!stapler_tls_resume_allowed(config)) {
         return MBEDTLS_ERR_SSL_CACHE_ENTRY_NOT_FOUND;
     }
     stapler_tls_lock(config);
     ret = mbedtls_ssl_cache_get(&config->cache, session_id, session_id_len, session);
-    if (ret == 0) {
-        config->resumed++;
-    }
+    config->resumed += ret == 0 ? 1u : 0u;
     stapler_tls_unlock(config);
     return ret;
 }
@@ -275,20 +287,14 @@ static int stapler_tls_ticket_write(void *p_ticket, const mbedtls_ssl_session *s
 static int stapler_tls_ticket_parse(void *p_ticket, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
 {
     stapler_tls_config_t *config = p_ticket;
-    int64_t remaining;
     int ret;
 
-    if (!stapler_tls_may_resume(config, &remaining)) {
-        stapler_tls_lock(config);
-        config->resumptions_refused++;
-        stapler_tls_unlock(config);
+    if (!stapler_tls_resume_allowed(config)) {
         return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
     }
     stapler_tls_lock(config);
     ret = mbedtls_ssl_ticket_parse(&config->ticket, session, buf, len);
-    if (ret == 0) {
-        config->resumed++;
-    }
+    config->resumed += ret == 0 ? 1u : 0u;
     stapler_tls_unlock(config);
     return ret;
 }
@@ -679,20 +685,6 @@ static void stapler_tls_drop_saved_locked(stapler_tls_config_t *config)
     }
 }
 
-static void stapler_tls_client_lock(const stapler_tls_config_t *config)
-{
-    if (config->agent->port->lock != NULL) {
-        config->agent->port->lock(config->agent->port->context);
-    }
-}
-
-static void stapler_tls_client_unlock(const stapler_tls_config_t *config)
-{
-    if (config->agent->port->unlock != NULL) {
-        config->agent->port->unlock(config->agent->port->context);
-    }
-}
-
 /* Offer the saved session, if the peer's status it rests on still holds at the agent's time;
  * else forget it. */
 static void stapler_tls_offer_saved(stapler_tls_session_t *s)
@@ -700,7 +692,7 @@ static void stapler_tls_offer_saved(stapler_tls_session_t *s)
     stapler_tls_config_t *config = s->config;
     const int64_t now = stapler_agent_now(config->agent, NULL);
 
-    stapler_tls_client_lock(config);
+    stapler_tls_lock(config);
     if (config->has_saved && now <= config->saved_until &&
         mbedtls_ssl_set_session(&s->ssl, &config->saved) == 0) {
         s->resume_offered = 1;
@@ -708,7 +700,7 @@ static void stapler_tls_offer_saved(stapler_tls_session_t *s)
     } else {
         stapler_tls_drop_saved_locked(config);
     }
-    stapler_tls_client_unlock(config);
+    stapler_tls_unlock(config);
 }
 
 /* Keep this connection's session for the next handshake, if a status holds it up. */
@@ -719,7 +711,7 @@ static void stapler_tls_save(stapler_tls_session_t *s)
     if (s->peer_until <= stapler_agent_now(config->agent, NULL)) {
         return;
     }
-    stapler_tls_client_lock(config);
+    stapler_tls_lock(config);
     stapler_tls_drop_saved_locked(config);
     mbedtls_ssl_session_init(&config->saved);
     if (mbedtls_ssl_get_session(&s->ssl, &config->saved) == 0) {
@@ -728,7 +720,7 @@ static void stapler_tls_save(stapler_tls_session_t *s)
     } else {
         mbedtls_ssl_session_free(&config->saved);
     }
-    stapler_tls_client_unlock(config);
+    stapler_tls_unlock(config);
 }
 #endif
 
@@ -954,9 +946,9 @@ int stapler_tls_session_handshake(stapler_tls_session_t *session)
     if (session->config->options.endpoint == MBEDTLS_SSL_IS_CLIENT && session->config->options.resume) {
         if (ret != 0) {
             /* Refused, a bad or revoked staple, or a failure: resume nothing into this peer. */
-            stapler_tls_client_lock(session->config);
+            stapler_tls_lock(session->config);
             stapler_tls_drop_saved_locked(session->config);
-            stapler_tls_client_unlock(session->config);
+            stapler_tls_unlock(session->config);
         } else if (mbedtls_ssl_get_version_number(&session->ssl) == MBEDTLS_SSL_VERSION_TLS1_2) {
             stapler_tls_save(session); /* TLS 1.3 tickets come later (stapler_tls_session_read()) */
         }

@@ -164,6 +164,34 @@ void tearDown(void)
 
 /* --- One connection: a plain Mbed TLS client against the glue's server ------------------- */
 
+typedef int (*step_fn)(void *context);
+static int raw_step(void *ssl) { return mbedtls_ssl_handshake(ssl); }
+static int glue_step(void *session) { return stapler_tls_session_handshake(session); }
+
+static int pending(int ret) { return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE; }
+
+/* Step a client (raw Mbed TLS or the glue's) and the glue's server in turn until both are
+ * done or one fails (bounded). */
+static void pump(step_fn client_step, void *cli, int *cret, stapler_tls_session_t *srv, int *sret)
+{
+    int i;
+
+    for (i = 0; i < 200 && (*cret != 0 || *sret != 0); i++) {
+        if (*cret != 0) {
+            *cret = client_step(cli);
+            if (*cret != 0 && !pending(*cret)) {
+                break;
+            }
+        }
+        if (*sret != 0) {
+            *sret = stapler_tls_session_handshake(srv);
+            if (*sret != 0 && !pending(*sret)) {
+                break;
+            }
+        }
+    }
+}
+
 typedef struct {
     mbedtls_ssl_protocol_version version;
     int tickets;                     /* TLS 1.2: ask for a ticket (else the cache is used) */
@@ -179,7 +207,7 @@ static int connect_once(const connection_t *c)
     mbedtls_ssl_context cli;
     stapler_tls_session_t srv;
     const uint32_t resumed_before = server.resumed;
-    int cret = MBEDTLS_ERR_SSL_WANT_READ, sret = MBEDTLS_ERR_SSL_WANT_READ, i;
+    int cret = MBEDTLS_ERR_SSL_WANT_READ, sret = MBEDTLS_ERR_SSL_WANT_READ;
 
     memset(&c2s, 0, sizeof(c2s));
     memset(&s2c, 0, sizeof(s2c));
@@ -201,20 +229,7 @@ static int connect_once(const connection_t *c)
         TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_set_session(&cli, c->resume));
     }
     TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&srv, &server, &port, 0, NULL));
-    for (i = 0; i < 200 && (cret != 0 || sret != 0); i++) {
-        if (cret != 0) {
-            cret = mbedtls_ssl_handshake(&cli);
-            if (cret != 0 && cret != MBEDTLS_ERR_SSL_WANT_READ && cret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-                break;
-            }
-        }
-        if (sret != 0) {
-            sret = stapler_tls_session_handshake(&srv);
-            if (sret != 0 && sret != MBEDTLS_ERR_SSL_WANT_READ && sret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-                break;
-            }
-        }
-    }
+    pump(raw_step, &cli, &cret, &srv, &sret);
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, cret, "client handshake");
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, sret, "server handshake");
     if (c->save != NULL) {
@@ -347,20 +362,7 @@ static int glue_connect(mbedtls_ssl_protocol_version version, int *offered)
     mbedtls_ssl_conf_max_tls_version(&client.conf, version);
     TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&srv, &server, &port, 0, NULL));
     TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&cli, &client, &port, 1, "gateway-rsa"));
-    for (i = 0; i < 200 && (cret != 0 || sret != 0); i++) {
-        if (cret != 0) {
-            cret = stapler_tls_session_handshake(&cli);
-            if (cret != 0 && cret != MBEDTLS_ERR_SSL_WANT_READ && cret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-                break;
-            }
-        }
-        if (sret != 0) {
-            sret = stapler_tls_session_handshake(&srv);
-            if (sret != 0 && sret != MBEDTLS_ERR_SSL_WANT_READ && sret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-                break;
-            }
-        }
-    }
+    pump(glue_step, &cli, &cret, &srv, &sret);
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, cret, "client handshake");
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, sret, "server handshake");
     for (i = 0; i < 4; i++) {

@@ -107,12 +107,41 @@ static int offer(const char *name)
     return stapler_agent_offer(&agent, 0, der[2], der_len[2]);
 }
 
-void setUp(void)
+/* The agent on a fresh image: one identity (cert, key) with a verified response offered at
+ * a minute after its producedAt (trusted time). */
+static void provision_and_boot(const char *cert, const char *key_file, const char *response_file)
 {
+    static unsigned char key[4096];
     stapler_credential_input_t in;
-    stapler_tls_options_t options;
     stapler_ocsp_response_t response;
     size_t length;
+    long key_len;
+
+    memset(memory, 0xFF, sizeof(memory));
+    load(0, cert);
+    load(1, "ca-rsa.der");
+    key_len = stapler_test_read(STAPLER_VECTOR_DIR, key_file, key, sizeof(key));
+    TEST_ASSERT_TRUE(key_len > 0);
+    memset(&in, 0, sizeof(in));
+    in.chain_length = 1;
+    in.chain[0] = der[0];
+    in.chain_len[0] = der_len[0];
+    in.issuer = der[1];
+    in.issuer_len = der_len[1];
+    in.key = key;
+    in.key_len = (size_t) key_len;
+    in.url = "http://127.0.0.1:9/";
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(&in, 1, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
+    load(2, response_file);
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der[2], der_len[2]));
+    wall = response.produced_at + 60;
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_init(&agent, &port));
+    TEST_ASSERT_EQUAL_INT(0, offer(response_file));
+}
+
+void setUp(void)
+{
+    stapler_tls_options_t options;
 
     TEST_ASSERT_EQUAL_INT(0, stapler_posix_mbedtls_setup());
     stapler_flash_sim_init(&sim, memory, sizeof(memory), STAPLER_FLASH_SECTOR_SIZE, 16, NULL);
@@ -125,30 +154,7 @@ void setUp(void)
     port.transport.send = srv_send;
     port.transport.recv = srv_recv;
 
-    load(0, "leaf-rsa.der");
-    load(1, "ca-rsa.der");
-    {
-        static unsigned char key[4096];
-        long key_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-rsa-key-pkcs8.der", key, sizeof(key));
-
-        TEST_ASSERT_TRUE(key_len > 0);
-        memset(&in, 0, sizeof(in));
-        in.chain_length = 1;
-        in.chain[0] = der[0];
-        in.chain_len[0] = der_len[0];
-        in.issuer = der[1];
-        in.issuer_len = der_len[1];
-        in.key = key;
-        in.key_len = (size_t) key_len;
-        in.url = "http://127.0.0.1:9/";
-        TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(&in, 1, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
-    }
-    load(2, "good-rsa-byname.der");
-    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der[2], der_len[2]));
-    wall = response.produced_at + 60;
-    TEST_ASSERT_EQUAL_INT(0, stapler_agent_init(&agent, &port));
-    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
-
+    provision_and_boot("leaf-rsa.der", "leaf-rsa-key-pkcs8.der", "good-rsa-byname.der");
     memset(&options, 0, sizeof(options));
     options.endpoint = MBEDTLS_SSL_IS_SERVER;
     options.identity = 0;
@@ -197,6 +203,7 @@ typedef struct {
     int tickets;                     /* TLS 1.2: ask for a ticket (else the cache is used) */
     const mbedtls_ssl_session *resume;
     mbedtls_ssl_session *save;       /* receives the session (TLS 1.3: from the ticket) */
+    int server_fails_with;           /* 0, or the error the server's handshake must end with */
 } connection_t;
 
 /* Returns 1 when the server resumed the session, 0 for a full handshake; fails the test when
@@ -230,6 +237,14 @@ static int connect_once(const connection_t *c)
     }
     TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&srv, &server, &port, 0, NULL));
     pump(raw_step, &cli, &cret, &srv, &sret);
+    if (c->server_fails_with != 0) {
+        TEST_ASSERT_EQUAL_INT_MESSAGE(c->server_fails_with, sret, "server handshake");
+        TEST_ASSERT_TRUE_MESSAGE(cret != 0, "the client's handshake succeeded");
+        stapler_tls_session_free(&srv);
+        mbedtls_ssl_free(&cli);
+        mbedtls_ssl_config_free(&cconf);
+        return server.resumed > resumed_before;
+    }
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, cret, "client handshake");
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, sret, "server handshake");
     if (c->save != NULL) {
@@ -254,7 +269,7 @@ static int connect_once(const connection_t *c)
 static void full_then_resume(mbedtls_ssl_protocol_version version, int tickets)
 {
     mbedtls_ssl_session saved;
-    connection_t c = { version, tickets, NULL, &saved };
+    connection_t c = { version, tickets, NULL, &saved, 0 };
 
     mbedtls_ssl_session_init(&saved);
     TEST_ASSERT_FALSE(connect_once(&c));
@@ -274,9 +289,9 @@ static void test_tls13_resumes_from_a_ticket(void) { full_then_resume(MBEDTLS_SS
 static void test_a_revocation_learned_later_ends_every_resumption(void)
 {
     mbedtls_ssl_session s12c, s12t, s13;
-    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 0, NULL, &s12c };
-    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12t };
-    connection_t d = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13 };
+    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 0, NULL, &s12c, 0 };
+    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12t, 0 };
+    connection_t d = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13, 0 };
 
     mbedtls_ssl_session_init(&s12c);
     mbedtls_ssl_session_init(&s12t);
@@ -308,7 +323,7 @@ static void test_a_revocation_learned_later_ends_every_resumption(void)
 static void test_a_session_does_not_outlive_its_staple(void)
 {
     mbedtls_ssl_session saved;
-    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved };
+    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved, 0 };
 
     mbedtls_ssl_session_init(&saved);
     TEST_ASSERT_FALSE(connect_once(&c));
@@ -325,7 +340,7 @@ static void test_a_session_does_not_outlive_its_staple(void)
 static void test_a_ticket_lives_no_longer_than_the_staple(void)
 {
     mbedtls_ssl_session saved;
-    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved };
+    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved, 0 };
 
     TEST_ASSERT_TRUE(CONFIG_STAPLER_TLS_TICKET_LIFETIME_S > 1000);
     wall = agent.identity[0].single.next_update - 1000;
@@ -340,6 +355,40 @@ static void test_a_ticket_lives_no_longer_than_the_staple(void)
     TEST_ASSERT_FALSE(connect_once(&c));
     TEST_ASSERT_EQUAL_UINT32(CONFIG_STAPLER_TLS_TICKET_LIFETIME_S, saved.ticket_lifetime);
     mbedtls_ssl_session_free(&saved);
+}
+
+/* A must-staple identity whose staple runs out: the ClientHello that offers an old ticket is
+ * refused (no certificate without a staple), every earlier session is dropped, and nothing
+ * resumes even with the ticket the client still holds. */
+static void test_a_must_staple_identity_without_its_staple_drops_every_session(void)
+{
+    stapler_tls_options_t options;
+    mbedtls_ssl_session s12, s13;
+    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12, 0 };
+    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13, 0 };
+
+    stapler_tls_config_free(&server);
+    provision_and_boot("leaf-muststaple.der", "leaf-muststaple-key-pkcs8.der", "good-muststaple.der");
+    TEST_ASSERT_TRUE(agent.identity[0].must_staple);
+    memset(&options, 0, sizeof(options));
+    options.endpoint = MBEDTLS_SSL_IS_SERVER;
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_config_init(&server, &agent, &options));
+    mbedtls_ssl_session_init(&s12);
+    mbedtls_ssl_session_init(&s13);
+    TEST_ASSERT_FALSE(connect_once(&a));
+    TEST_ASSERT_FALSE(connect_once(&b));
+    wall = agent.identity[0].single.next_update + CONFIG_STAPLER_CLOCK_SKEW_S + 10;
+    monotonic += 5000;
+    a.resume = &s12;
+    b.resume = &s13;
+    a.save = b.save = NULL;
+    a.server_fails_with = b.server_fails_with = STAPLER_ERR_TLS_MUST_STAPLE;
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&a), "TLS 1.2 resumed on a must-staple identity without its staple");
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&b), "TLS 1.3 resumed on a must-staple identity without its staple");
+    TEST_ASSERT_EQUAL_UINT32(0, server.resumed);
+    TEST_ASSERT_TRUE_MESSAGE(server.resumption_flushes >= 1, "earlier sessions were not dropped");
+    mbedtls_ssl_session_free(&s12);
+    mbedtls_ssl_session_free(&s13);
 }
 
 /* --- Stapler as the client: resumes while the server's staple holds ----------------------- */
@@ -461,6 +510,7 @@ int main(void)
     RUN_TEST(test_a_revocation_learned_later_ends_every_resumption);
     RUN_TEST(test_a_session_does_not_outlive_its_staple);
     RUN_TEST(test_a_ticket_lives_no_longer_than_the_staple);
+    RUN_TEST(test_a_must_staple_identity_without_its_staple_drops_every_session);
     RUN_TEST(test_tls12_client_resumes_while_the_servers_staple_holds);
     RUN_TEST(test_tls13_client_resumes_while_the_servers_staple_holds);
     RUN_TEST(test_a_client_keeps_nothing_from_a_peer_that_turned_revoked);

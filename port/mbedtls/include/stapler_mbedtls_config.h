@@ -152,10 +152,10 @@
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+#define MBEDTLS_SSL_CACHE_C              /* TLS 1.2 session cache (the patch tests resume from it) */
 #if defined(CONFIG_STAPLER_TLS_RESUMPTION)
 /* Resumption (stapler_tls.c: bounded by revocation): the TLS 1.2 cache and tickets, TLS 1.3
  * tickets with psk_ke (no ECDHE, no signature: the whole saving) and psk_dhe_ke. */
-#define MBEDTLS_SSL_CACHE_C
 #define MBEDTLS_SSL_SESSION_TICKETS
 #define MBEDTLS_SSL_TICKET_C
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED

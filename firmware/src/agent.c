@@ -196,10 +196,13 @@ static uint32_t stapler_agent_mark_time(stapler_agent_t *agent, int force)
         return (uint32_t) interval_ms;
     }
     ret = stapler_clock_marks_write(&agent->marks, evidence, floor);
+    stapler_agent_lock(agent);
     if (ret != 0) {
-        stapler_agent_lock(agent);
         agent->marks_error = ret;
-        stapler_agent_unlock(agent);
+    }
+    agent->time_mark = agent->marks.mark; /* what status shows: the store is the agent thread's */
+    stapler_agent_unlock(agent);
+    if (ret != 0) {
         stapler_agent_log(agent, STAPLER_LOG_ERROR, "time mark not written to flash (the previous one stays)");
     }
     return (uint32_t) interval_ms;
@@ -457,6 +460,7 @@ int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
         agent->floor_monotonic_ms = now_ms;
         agent->time_used = agent->marks.mark;
         agent->time_used_ms = now_ms;
+        agent->time_mark = agent->marks.mark;
     }
     agent->identity_count = agent->credentials.identity_count;
     for (i = 0; i < agent->identity_count; i++) {
@@ -1088,7 +1092,7 @@ int stapler_agent_status(stapler_agent_t *agent, unsigned identity, stapler_iden
     status->now = stapler_agent_now_locked(agent, &status->time_trusted);
     status->time_floor = stapler_agent_floor_at(agent, agent->port->monotonic_ms(agent->port->context));
     status->time_contradictions = agent->time_contradictions;
-    status->time_mark = agent->marks.mark;
+    status->time_mark = agent->time_mark;
     status->time_marks_error = agent->marks_error;
     status->last_error = id->last_error;
     status->consecutive_failures = id->refresh.failures;

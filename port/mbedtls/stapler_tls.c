@@ -937,11 +937,15 @@ int stapler_tls_session_handshake(stapler_tls_session_t *session)
     if (ret != 0 && session->peer.result != 0) {
         ret = session->peer.result; /* our own code rather than Mbed TLS's pass-through */
     }
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
     if (ret == 0 && session->resume_offered && !session->peer.checked) {
         /* No Certificate came: the offered session was taken. */
         session->resumed = 1;
+        stapler_tls_lock(session->config);
         session->config->resumed++;
+        stapler_tls_unlock(session->config);
     }
+#endif
 #if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
     if (session->config->options.endpoint == MBEDTLS_SSL_IS_CLIENT && session->config->options.resume) {
         if (ret != 0) {

@@ -218,7 +218,8 @@ typedef struct {
     int time_contradicting;                  /**< the last trusted reading was one */
     int time_contradiction_pending;          /**< to be logged and raised by the next step */
     int64_t time_contradiction_wall, time_contradiction_floor; /**< of the last one */
-    stapler_clock_marks_t marks;             /**< the time high-water mark in flash */
+    stapler_clock_marks_t marks;             /**< the time high-water mark in flash (agent thread) */
+    int64_t time_mark;                       /**< its newest mark, for status (under the lock) */
     int marks_error;                         /**< 0, or why the marks were not read/written */
     int marked;                              /**< a mark was considered since boot */
     uint64_t marked_ms;                      /**< ... at this monotonic time */

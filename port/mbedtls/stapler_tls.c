@@ -205,11 +205,22 @@ static int stapler_tls_may_resume(stapler_tls_config_t *config, int64_t *remaini
         return 0;
     }
     *remaining = st.state == STAPLER_IDENTITY_NOT_APPLICABLE ? INT64_MAX : st.remaining;
-    if (st.state == STAPLER_IDENTITY_REVOKED || (st.must_staple && !st.serving)) {
+    {
+        const int bad = st.state == STAPLER_IDENTITY_REVOKED || (st.must_staple && !st.serving);
+
+        /* Drop everything when the status turns bad (sessions from before it), and again when
+         * it recovers (sessions a TLS 1.2 client made meanwhile, e.g. with a revoked staple
+         * that a later good response replaced): once per change, not on every handshake
+         * while it lasts (a ticket is written on every full TLS 1.3 handshake). */
         stapler_tls_lock(config);
-        stapler_tls_flush_locked(config);
+        if (bad != config->status_bad) {
+            config->status_bad = bad;
+            stapler_tls_flush_locked(config);
+        }
         stapler_tls_unlock(config);
-        return 0;
+        if (bad) {
+            return 0;
+        }
     }
     return st.state == STAPLER_IDENTITY_NOT_APPLICABLE ||
            (st.state == STAPLER_IDENTITY_SERVING && st.serving && st.remaining > 0);

@@ -25,8 +25,9 @@
  * our staple when the session was made. So a session is resumed only while that status still
  * holds: the identity serves a valid good staple (or has no OCSP at all). While our
  * certificate is revoked, or a must-staple identity has no valid staple, nothing is resumed,
- * and the first resumption attempt that finds so drops every session made before (the
- * cache is emptied, both ticket keys are replaced). A ticket's lifetime is never longer than
+ * and the first handshake or resumption attempt that finds so drops every session made
+ * before (the cache is emptied, both ticket keys are replaced); so does the first one after
+ * the status has recovered. A ticket's lifetime is never longer than
  * the staple's remaining validity, nor CONFIG_STAPLER_TLS_TICKET_LIFETIME_S. Mbed TLS's clock
  * for ticket ages is the monotonic clock, so no SNTP answer can make a ticket look young.
  *
@@ -120,7 +121,9 @@ typedef struct {
 #endif
     uint32_t resumed;                /**< sessions resumed (server: cache or ticket; client: offered and taken) */
     uint32_t resumptions_refused;    /**< a known session or valid ticket not resumed: the status did not allow it */
-    uint32_t resumption_flushes;     /**< times every earlier session was dropped (revoked, must-staple without staple) */
+    uint32_t resumption_flushes;     /**< times every earlier session was dropped (the status turned bad: revoked,
+                                          must-staple without staple; or recovered) */
+    int status_bad;                  /**< the identity's status allowed no resumption when last looked at */
 } stapler_tls_config_t;
 
 /** What happened to the peer's staple in one handshake. */

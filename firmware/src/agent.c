@@ -356,12 +356,16 @@ static int stapler_agent_parse(stapler_agent_t *agent, stapler_identity_t *id,
     return ret == 0 ? 0 : STAPLER_ERR_CRED_CORRUPT;
 }
 
-/* Take a verified response, already in buffer \p buffer, as the identity's current one.
- * The caller holds the lock. */
+/* Take a verified response, already in buffer \p buffer, as the identity's current one:
+ * just fetched or offered (\p cached NULL), or read from flash with the refresh point kept
+ * there (*cached, seconds after its thisUpdate, or STAPLER_RING_REFRESH_AT_NONE). The caller
+ * holds the lock. */
 static void stapler_agent_adopt(stapler_agent_t *agent, stapler_identity_t *id, unsigned buffer,
-                                size_t length, const stapler_ocsp_result_t *result, int64_t produced_at)
+                                size_t length, const stapler_ocsp_result_t *result, int64_t produced_at,
+                                const uint32_t *cached)
 {
-    int64_t now;
+    int64_t now, end;
+    uint32_t seed;
 
     id->current = buffer;
     id->staple = id->buffer[buffer];
@@ -382,14 +386,30 @@ static void stapler_agent_adopt(stapler_agent_t *agent, stapler_identity_t *id, 
     stapler_agent_raise_floor(agent, produced_at);
     /* The healthy schedule follows the new response's window. */
     now = stapler_agent_now_locked(agent, NULL);
-    stapler_refresh_set_staple(&id->refresh, 1, id->single.this_update,
-                               stapler_refresh_window_end(id->single.this_update, id->single.has_next_update,
-                                                          id->single.next_update, id->cert_not_after,
-                                                          id->responder_not_after),
-                               now, agent->port->monotonic_ms(agent->port->context),
-                               /* the same point for this device and response after a reboot */
-                               stapler_refresh_spread_seed(id->fingerprint, sizeof(id->fingerprint),
-                                                           id->single.this_update));
+    end = stapler_refresh_window_end(id->single.this_update, id->single.has_next_update, id->single.next_update,
+                                     id->cert_not_after, id->responder_not_after);
+    seed = stapler_refresh_spread_seed(id->fingerprint, sizeof(id->fingerprint), id->single.this_update);
+    if (cached == NULL) {
+        stapler_refresh_set_staple(&id->refresh, 1, id->single.this_update, end, now,
+                                   agent->port->monotonic_ms(agent->port->context), seed);
+    } else {
+        /* The point it was given when taken, so that a reboot moves no refresh (a fleet's
+         * power cut must not gather them). */
+        stapler_refresh_restore(&id->refresh, id->single.this_update, end,
+                                *cached == STAPLER_RING_REFRESH_AT_NONE ? INT64_MIN
+                                                                         : id->single.this_update + (int64_t) *cached,
+                                now, agent->port->monotonic_ms(agent->port->context), seed);
+    }
+}
+
+/* The refresh point to keep with the record in flash: seconds after thisUpdate. */
+static uint32_t stapler_agent_refresh_at(const stapler_identity_t *id)
+{
+    const int64_t after = id->refresh.due - id->single.this_update;
+
+    return id->refresh.due != INT64_MIN && after >= 0 && after < (int64_t) STAPLER_RING_REFRESH_AT_NONE
+               ? (uint32_t) after
+               : STAPLER_RING_REFRESH_AT_NONE;
 }
 
 static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t *id)
@@ -398,9 +418,10 @@ static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t
     stapler_ocsp_result_t result;
     int64_t produced_at = 0;
     size_t length = 0;
+    uint32_t refresh_at = STAPLER_RING_REFRESH_AT_NONE;
     int ret;
 
-    ret = stapler_ring_read_latest(&id->ring, id->staple, STAPLER_RESPONSE_MAX, &length, fingerprint);
+    ret = stapler_ring_read_latest(&id->ring, id->staple, STAPLER_RESPONSE_MAX, &length, fingerprint, &refresh_at);
     if (ret != 0) {
         if (ret != STAPLER_ERR_CACHE_EMPTY) {
             id->last_error = ret;
@@ -424,7 +445,7 @@ static void stapler_agent_load_cached(stapler_agent_t *agent, stapler_identity_t
         stapler_agent_log(agent, STAPLER_LOG_WARNING, "cached staple no longer verifies: not used");
         return;
     }
-    stapler_agent_adopt(agent, id, id->current, length, &result, produced_at);
+    stapler_agent_adopt(agent, id, id->current, length, &result, produced_at, &refresh_at);
 }
 
 int stapler_agent_init(stapler_agent_t *agent, const stapler_port_t *port)
@@ -552,6 +573,7 @@ static int stapler_agent_take(stapler_agent_t *agent, unsigned identity, const u
     int64_t produced_at = 0, now;
     unsigned buffer = 0;
     stapler_event_t event;
+    uint32_t refresh_at;
     int trusted, ret;
 
     if (agent == NULL || der == NULL || identity >= agent->identity_count) {
@@ -594,14 +616,15 @@ static int stapler_agent_take(stapler_agent_t *agent, unsigned identity, const u
         memmove(id->buffer[buffer], der, length);
     }
     stapler_agent_lock(agent);
-    stapler_agent_adopt(agent, id, buffer, length, &result, produced_at);
+    stapler_agent_adopt(agent, id, buffer, length, &result, produced_at, NULL);
+    refresh_at = stapler_agent_refresh_at(id);
     id->offers_accepted++;
     id->last_error = 0;
     event = id->state == STAPLER_IDENTITY_REVOKED ? STAPLER_EVENT_REVOKED : STAPLER_EVENT_RENEWED;
     stapler_agent_unlock(agent);
     stapler_agent_emit(agent, identity, event);
     /* Persist. A revoked response too: after a reboot the old good one must not come back. */
-    ret = stapler_ring_append(&id->ring, id->staple, id->staple_len, id->fingerprint);
+    ret = stapler_ring_append(&id->ring, id->staple, id->staple_len, id->fingerprint, refresh_at);
     if (ret != 0) {
         stapler_agent_lock(agent);
         id->last_error = ret; /* served from RAM; the flash copy is the previous one */

@@ -12,45 +12,148 @@ void stapler_refresh_init(stapler_refresh_t *refresh, unsigned url_count)
     refresh->no_staple_jitter_s = CONFIG_STAPLER_BOOT_JITTER_NO_STAPLE_S;
 }
 
-#if CONFIG_STAPLER_REFRESH_PERCENT + 2 * CONFIG_STAPLER_REFRESH_JITTER_PERCENT > 95
-#error "Kconfig: STAPLER_REFRESH_PERCENT + 2 x STAPLER_REFRESH_JITTER_PERCENT (the spread after failures) must leave the first 5% of a window alone (at most 95)"
+#if CONFIG_STAPLER_REFRESH_PERCENT + CONFIG_STAPLER_REFRESH_JITTER_PERCENT > 95
+#error "Kconfig: STAPLER_REFRESH_PERCENT + STAPLER_REFRESH_JITTER_PERCENT must leave a response held for at least 5% of its window (at most 95)"
 #endif
 
-/* When the healthy schedule wants the next fetch (wall seconds), or INT64_MIN for now. */
-static int64_t stapler_refresh_due(const stapler_refresh_t *refresh, uint32_t random)
+/* The latest healthy refresh point of a response: half of REFRESH_PERCENT of its window
+ * left, the margin kept for an outage. */
+static int64_t stapler_refresh_latest(const stapler_refresh_t *refresh)
 {
     const int64_t window = refresh->end - refresh->this_update;
-    int64_t spread;
+
+    return refresh->end - window * CONFIG_STAPLER_REFRESH_PERCENT / 200;
+}
+
+/* 32 well-mixed bits from 32 (lowbias32): more draws from one seed. */
+static uint32_t stapler_refresh_mix(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7FEB352Du;
+    x ^= x >> 15;
+    x *= 0x846CA68Bu;
+    x ^= x >> 16;
+    return x;
+}
+
+/* How long this device holds this response: (100 - REFRESH_PERCENT)% of the window, or up
+ * to REFRESH_JITTER_PERCENT of the window less, drawn from `random`. At least 5 % of the
+ * window (Kconfig: REFRESH_PERCENT + REFRESH_JITTER_PERCENT <= 95). */
+static int64_t stapler_refresh_hold(const stapler_refresh_t *refresh, uint32_t random)
+{
+    const int64_t window = refresh->end - refresh->this_update;
+    const int64_t spread = window * CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 100;
+    const int64_t hold = (window - window * CONFIG_STAPLER_REFRESH_PERCENT / 100) -
+                         (spread > 0 ? (int64_t) ((uint64_t) random % (uint64_t) (spread + 1)) : 0);
+
+    return hold > 0 ? hold : 1;
+}
+
+/* When the healthy schedule wants the next fetch of the response just taken at `now` (wall
+ * seconds), or INT64_MIN for now. */
+static int64_t stapler_refresh_due(const stapler_refresh_t *refresh, int64_t now, int first, uint32_t random)
+{
+    const int64_t window = refresh->end - refresh->this_update;
+    const int64_t soonest = now + window * CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 200;
+    int64_t hold, due, latest;
 
     if (!refresh->has_staple || window <= 0) {
         return INT64_MIN;
     }
-    /* Refresh when the remaining validity falls below REFRESH_PERCENT of the window, or up
-     * to REFRESH_JITTER_PERCENT of it earlier: a point of its own for every device and
-     * response, so gateways holding the same pre-produced response do not all ask at the
-     * same second. A response taken after failed fetches gets twice the spread: a fleet
-     * that recovered from an outage together, and so holds the same one or two pre-produced
-     * responses, must not come back together (stapler-fleet: with the single spread, an echo
-     * of 1.8 times the mean rate two to three days after a 48-hour outage). */
-    spread = window * CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 100;
-    if (refresh->failures > 0) {
-        spread *= 2;
+    /* Held for a time of its own for every device and response (stapler_refresh_hold()),
+     * counted from when the response was taken, not from its thisUpdate: a responder that
+     * pre-produces gives one thisUpdate to everyone who fetched between two of its
+     * productions, and a schedule keyed on it gathers their refreshes (stapler-fleet, 12-hour
+     * productions: a ripple of +-20 % in the fleet's steady rate, 1.25 times the mean at its
+     * peaks; productions as far apart as the spread would leave the responder idle half the
+     * time and at twice its rate the other half). Spread fetch times give spread refreshes,
+     * whatever the responder does. */
+    hold = stapler_refresh_hold(refresh, random);
+    due = now + hold;
+    if (first) {
+        /* The first response held (after provisioning, or after the last one expired): the
+         * time to its refresh is drawn from where a device would be in its schedule at a
+         * random moment (the equilibrium distribution of the hold's remainder: uniform below
+         * the shortest hold, then falling to 0 at the longest), after half a spread (never
+         * asking again for the response just given). A fleet that got its first staples
+         * together (a factory's power-up, a recovery from an outage longer than the
+         * validity) then refreshes at its steady rate from the start, instead of all within
+         * one spread and again, less so, a hold later (stapler-fleet, first boot: 2.2 times
+         * the mean rate for a day and a half, two to three days after the power-up). */
+        const int64_t spread = window * CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 100;
+        const int64_t longest = window - window * CONFIG_STAPLER_REFRESH_PERCENT / 100;
+        const int64_t shortest = longest - spread > 0 ? longest - spread : 0;
+        const uint32_t u0 = stapler_refresh_mix(random), u1 = stapler_refresh_mix(u0), u2 = stapler_refresh_mix(u1);
+        int64_t left;
+
+        if (shortest + longest <= 0 || (int64_t) ((uint64_t) u0 % (uint64_t) (shortest + longest)) < 2 * shortest) {
+            left = (int64_t) ((uint64_t) u1 % (uint64_t) (shortest + 1));
+        } else {
+            const int64_t x1 = (int64_t) ((uint64_t) u1 % (uint64_t) (spread + 1));
+            const int64_t x2 = (int64_t) ((uint64_t) u2 % (uint64_t) (spread + 1));
+
+            left = shortest + (x1 < x2 ? x1 : x2); /* the smaller of two: density falling to 0 */
+        }
+        due = soonest + left;
+    } else if (refresh->failures > 0 && refresh->failing_since < now) {
+        /* Taken after failed fetches: keep the phase this device had before them. Its next
+         * refresh is the first of failing_since + k x hold (failing_since: when it wanted to
+         * refresh) at least half a spread from now. A fleet that an outage made fetch
+         * together as the responder came back then refreshes as it would have without the
+         * outage, instead of together again one hold later (stapler-fleet: an echo of 1.5 to
+         * 1.9 times the mean rate three days after a 48-hour outage). */
+        due = refresh->failing_since + hold;
+        if (due < soonest) {
+            due += (soonest - due + hold - 1) / hold * hold;
+        }
     }
-    return refresh->end - window * CONFIG_STAPLER_REFRESH_PERCENT / 100 -
-           (spread > 0 ? (int64_t) ((uint64_t) random % (uint64_t) (spread + 1)) : 0);
+    /* Never past the margin for an outage (half of REFRESH_PERCENT of the window left): a
+     * response that was already old when taken (long after its thisUpdate) is refreshed
+     * before that, at a point drawn from other bits of the seed within the spread before it
+     * (a clamp would put all of them on one second). */
+    latest = stapler_refresh_latest(refresh);
+    if (due > latest) {
+        const int64_t spread = window * CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 100;
+        const int64_t room = latest - now < spread ? latest - now : spread;
+
+        due = latest - (room > 0 ? (int64_t) ((uint64_t) (random >> 16 | random << 16) % (uint64_t) (room + 1)) : 0);
+    }
+    return due;
+}
+
+static void stapler_refresh_schedule(stapler_refresh_t *refresh, int64_t due, int64_t now, uint64_t now_ms)
+{
+    refresh->due = due;
+    refresh->due_ms = due != INT64_MIN && due > now ? now_ms + (uint64_t) (due - now) * STAPLER_MS : now_ms;
 }
 
 void stapler_refresh_set_staple(stapler_refresh_t *refresh, int has_staple, int64_t this_update,
                                 int64_t end, int64_t now, uint64_t now_ms, uint32_t random)
 {
-    int64_t due;
+    /* Was a valid response held until now? */
+    const int first = !refresh->has_staple || refresh->end <= now;
 
     refresh->has_staple = has_staple;
     refresh->this_update = this_update;
     refresh->end = end;
-    due = stapler_refresh_due(refresh, random);
-    refresh->due_ms = due != INT64_MIN && due > now ? now_ms + (uint64_t) (due - now) * STAPLER_MS
-                                                    : now_ms;
+    stapler_refresh_schedule(refresh, stapler_refresh_due(refresh, now, first, random), now, now_ms);
+}
+
+void stapler_refresh_restore(stapler_refresh_t *refresh, int64_t this_update, int64_t end, int64_t due,
+                             int64_t now, uint64_t now_ms, uint32_t random)
+{
+    refresh->has_staple = 1;
+    refresh->this_update = this_update;
+    refresh->end = end;
+    if (end <= this_update) {
+        due = INT64_MIN;
+    } else if (due < this_update || due > stapler_refresh_latest(refresh)) {
+        /* Not kept (a record from before it was), or not a point this engine would choose
+         * (a damaged record): as if the response had been taken at its thisUpdate, which is
+         * never later than it was. */
+        due = this_update + stapler_refresh_hold(refresh, random);
+    }
+    stapler_refresh_schedule(refresh, due, now, now_ms);
 }
 
 uint32_t stapler_refresh_spread_seed(const uint8_t *device_id, size_t len, int64_t this_update)
@@ -141,6 +244,9 @@ void stapler_refresh_failed(stapler_refresh_t *refresh, int64_t now, uint64_t no
     uint64_t delay;
     uint32_t i;
 
+    if (refresh->failures == 0) {
+        refresh->failing_since = now;
+    }
     if (refresh->failures < UINT32_MAX) {
         refresh->failures++;
     }

@@ -10,6 +10,7 @@
 #define STAPLER_RECORD_COMMIT 0x54494D43u  /* "CMIT" little-endian */
 #define STAPLER_RECORD_VERSION 1u
 #define STAPLER_HEADER_CRC_OFFSET 24u      /* the CRC covers header bytes [0, 24) and the DER */
+#define STAPLER_HEADER_REFRESH_AT_OFFSET 28u /* not covered: reserved (0xFFFFFFFF) before it was kept */
 
 static void stapler_put32(unsigned char *p, uint32_t v)
 {
@@ -54,7 +55,7 @@ static int stapler_ring_record_crc(const stapler_ring_t *ring, uint32_t offset,
 /* Is there a complete, valid record for this ring at `offset`? Fills its length and
  * sequence. Returns 1 (valid), 0 (not a record), or a port error. */
 static int stapler_ring_check(const stapler_ring_t *ring, uint32_t offset, uint32_t *length,
-                              uint32_t *sequence, uint8_t *fingerprint)
+                              uint32_t *sequence, uint8_t *fingerprint, uint32_t *refresh_at)
 {
     unsigned char header[STAPLER_RECORD_ALIGN], trailer[8];
     uint32_t crc, len, size;
@@ -93,6 +94,9 @@ static int stapler_ring_check(const stapler_ring_t *ring, uint32_t offset, uint3
     *sequence = stapler_get32(header + 8);
     if (fingerprint != NULL) {
         memcpy(fingerprint, header + 16, STAPLER_FINGERPRINT_SIZE);
+    }
+    if (refresh_at != NULL) {
+        *refresh_at = stapler_get32(header + STAPLER_HEADER_REFRESH_AT_OFFSET);
     }
     return 1;
 }
@@ -148,7 +152,7 @@ int stapler_ring_mount(stapler_ring_t *ring, const stapler_port_flash_t *flash, 
     /* Scan every aligned position; a valid record is skipped over whole. Invalid bytes
      * (torn records, erased space, records of an earlier layout) are passed over. */
     while (offset + STAPLER_RECORD_SIZE(1) <= size) {
-        ret = stapler_ring_check(ring, offset, &length, &sequence, fingerprint);
+        ret = stapler_ring_check(ring, offset, &length, &sequence, fingerprint, NULL);
         if (ret < 0) {
             return ret;
         }
@@ -191,7 +195,8 @@ int stapler_ring_mount(stapler_ring_t *ring, const stapler_port_flash_t *flash, 
 }
 
 int stapler_ring_read_latest(stapler_ring_t *ring, unsigned char *buffer, size_t size,
-                             size_t *length, uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE])
+                             size_t *length, uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE],
+                             uint32_t *refresh_at)
 {
     uint32_t len = 0, sequence = 0;
     int ret;
@@ -206,7 +211,7 @@ int stapler_ring_read_latest(stapler_ring_t *ring, unsigned char *buffer, size_t
         return STAPLER_ERR_BUFFER_TOO_SMALL;
     }
     /* Check again: flash can change under us (bit flips, another writer). */
-    ret = stapler_ring_check(ring, ring->latest_offset, &len, &sequence, fingerprint);
+    ret = stapler_ring_check(ring, ring->latest_offset, &len, &sequence, fingerprint, refresh_at);
     if (ret < 0) {
         return ret;
     }
@@ -274,10 +279,11 @@ static int stapler_ring_prepare(stapler_ring_t *ring, uint32_t offset, uint32_t 
 }
 
 int stapler_ring_append(stapler_ring_t *ring, const unsigned char *der, size_t length,
-                        const uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE])
+                        const uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE], uint32_t refresh_at)
 {
     unsigned char unit[STAPLER_RECORD_ALIGN];
     uint32_t offset, size, sequence, crc, done, check_length = 0, check_sequence = 0;
+    uint32_t check_refresh_at = 0;
     int ret;
 
     if (ring == NULL || ring->flash == NULL || der == NULL || fingerprint == NULL || length == 0) {
@@ -326,6 +332,7 @@ int stapler_ring_append(stapler_ring_t *ring, const unsigned char *der, size_t l
     crc = stapler_crc32_update(STAPLER_CRC32_INIT, unit, STAPLER_HEADER_CRC_OFFSET);
     crc = stapler_crc32_update(crc, der, length);
     stapler_put32(unit + STAPLER_HEADER_CRC_OFFSET, crc);
+    stapler_put32(unit + STAPLER_HEADER_REFRESH_AT_OFFSET, refresh_at);
 
     /* Program order: header, DER, then the commit trailer last. */
     ring->write_offset = offset + size; /* whatever happens now, never program here twice */
@@ -351,11 +358,11 @@ int stapler_ring_append(stapler_ring_t *ring, const unsigned char *der, size_t l
     ring->appends++;
 
     /* Read back before calling it the newest. */
-    ret = stapler_ring_check(ring, offset, &check_length, &check_sequence, NULL);
+    ret = stapler_ring_check(ring, offset, &check_length, &check_sequence, NULL, &check_refresh_at);
     if (ret < 0) {
         return ret;
     }
-    if (ret == 0 || check_length != length || check_sequence != sequence ||
+    if (ret == 0 || check_length != length || check_sequence != sequence || check_refresh_at != refresh_at ||
         !stapler_ring_der_equals(ring, offset, der, length)) {
         return STAPLER_ERR_CACHE_WRITE_FAILED;
     }

@@ -245,7 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (spec_has) {
-        if (stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, got_fp) != 0 ||
+        if (stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, got_fp, NULL) != 0 ||
             got != spec_len || memcmp(readback, image + spec_newest + 32, got) != 0 ||
             memcmp(got_fp, image + spec_newest + 16, sizeof(got_fp)) != 0) {
             fail("the newest record does not read back as it is in flash");
@@ -256,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint32_t expected_seq = ring.has_latest ? ring.latest_sequence + 1u : 1u;
 
         make_payload(payload, lengths[k], lengths[k] + (uint32_t) k);
-        ret = stapler_ring_append(&ring, payload, lengths[k], fingerprint);
+        ret = stapler_ring_append(&ring, payload, lengths[k], fingerprint, STAPLER_RING_REFRESH_AT_NONE);
         if (ret == STAPLER_ERR_CACHE_CORRUPT && ring.has_latest && ring.latest_sequence == UINT32_MAX) {
             /* No record can be newer than this one: the ring must refuse, and keep it. */
             const uint32_t offset = ring.latest_offset;
@@ -277,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ret = stapler_ring_mount(&ring, &sim.flash, &sim, 0, ring_size, identity, slot);
         if (ret != 0 || !ring.has_latest || ring.latest_sequence != expected_seq ||
             ring.latest_length != lengths[k] ||
-            stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, got_fp) != 0 ||
+            stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, got_fp, NULL) != 0 ||
             got != lengths[k] || memcmp(readback, payload, got) != 0 ||
             memcmp(got_fp, fingerprint, sizeof(got_fp)) != 0) {
             fprintf(stderr, "append %d: newest after remount seq %u len %u (expected seq %u len %u)\n", k,

@@ -3,14 +3,19 @@
  * \brief When to fetch a fresh OCSP response for one identity: pure, deterministic logic
  *        driven by the time it is given (no clock, no I/O, no randomness of its own).
  *
- * Healthy: refresh once the remaining validity falls below a point drawn per device and
- * response between CONFIG_STAPLER_REFRESH_PERCENT and that + CONFIG_STAPLER_REFRESH_JITTER_PERCENT
- * (twice that spread for a response taken after failed fetches) of the window
- * [thisUpdate, end], where end is nextUpdate (or thisUpdate + the max age without
- * nextUpdate) clamped to the certificate's and the responder certificate's notAfter.
- * Windows of minutes and of days work alike. The spread keeps a fleet from synchronising on
- * a responder that pre-produces (the same thisUpdate for everyone who fetched between two
- * of its productions), and from coming back together after an outage.
+ * Healthy: a response is held for (100 - CONFIG_STAPLER_REFRESH_PERCENT)% of its window
+ * [thisUpdate, end], or up to CONFIG_STAPLER_REFRESH_JITTER_PERCENT of it less (a time of
+ * its own per device and response), counted from when it was taken; never past half of
+ * REFRESH_PERCENT of the window left. End is nextUpdate (or thisUpdate + the max age without
+ * nextUpdate) clamped to the certificate's and the responder certificate's notAfter. Windows
+ * of minutes and of days work alike. Counting from the fetch, not from thisUpdate, keeps a
+ * fleet from gathering on a responder that pre-produces (the same thisUpdate for everyone
+ * who fetched between two of its productions). After failed fetches the schedule keeps the
+ * phase it had before them, so an outage moves nobody's refresh; the first response held
+ * (after provisioning, or after the last expired) is refreshed where a device would be in
+ * its schedule at a random moment, so a fleet powered up together reaches its steady rate
+ * at once. The point chosen is kept with the cached record (stapler_refresh_restore()), so
+ * a reboot moves no refresh.
  *
  * Failing: exponential backoff with full jitter between CONFIG_STAPLER_RETRY_MIN_S and
  * CONFIG_STAPLER_RETRY_MAX_S (or a quarter of the remaining validity, when longer), never
@@ -44,6 +49,9 @@ typedef struct {
     int has_staple;             /**< a verified response is held */
     int64_t this_update;        /**< of the held response (UTC s) */
     int64_t end;                /**< end of its usable window (UTC s) */
+    int64_t due;                /**< the healthy refresh point (UTC s), INT64_MIN: none;
+                                     kept with the cached record (stapler_refresh_restore()) */
+    int64_t failing_since;      /**< when the current run of failures began (UTC s) */
     uint64_t due_ms;            /**< healthy refresh time, fixed on the monotonic clock when
                                      the response was adopted (a wall clock stepping back
                                      later cannot postpone it) */
@@ -69,6 +77,17 @@ void stapler_refresh_init(stapler_refresh_t *refresh, unsigned url_count);
  */
 void stapler_refresh_set_staple(stapler_refresh_t *refresh, int has_staple, int64_t this_update,
                                 int64_t end, int64_t now, uint64_t now_ms, uint32_t random);
+
+/**
+ * \brief Boot: the held response was taken before, and \p due is the refresh point
+ *        stapler_refresh_set_staple() gave it then (refresh->due, kept with the cached
+ *        record), so that a reboot moves no refresh. A \p due that this engine would not
+ *        have chosen for this window (outside [thisUpdate, the latest point]; a record
+ *        written before the point was kept) is replaced by the point for a response taken
+ *        at its thisUpdate, drawn from \p random (stapler_refresh_spread_seed()).
+ */
+void stapler_refresh_restore(stapler_refresh_t *refresh, int64_t this_update, int64_t end, int64_t due,
+                             int64_t now, uint64_t now_ms, uint32_t random);
 
 /**
  * \brief The \p random for stapler_refresh_set_staple(): the same for a device and a

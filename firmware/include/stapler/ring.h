@@ -26,6 +26,9 @@
 extern "C" {
 #endif
 
+/** A record's refresh point when none was kept (the erased value). */
+#define STAPLER_RING_REFRESH_AT_NONE 0xFFFFFFFFu
+
 /** Bytes of the certificate fingerprint stored with each record (SHA-256 prefix). */
 #define STAPLER_FINGERPRINT_SIZE 8
 
@@ -80,15 +83,24 @@ int stapler_ring_mount(stapler_ring_t *ring, const stapler_port_flash_t *flash, 
 /**
  * \brief Copy the newest record's DER into \p buffer, checking its CRC again on the way.
  * \param fingerprint  If not NULL, receives the record's certificate fingerprint.
+ * \param refresh_at   If not NULL, receives the value stored with it by stapler_ring_append()
+ *                     (STAPLER_RING_REFRESH_AT_NONE in records written before it was kept).
+ *                     Not covered by the record's CRC (the field was reserved, so that every
+ *                     version reads every record): the caller bounds it.
  * \return 0; STAPLER_ERR_CACHE_EMPTY; STAPLER_ERR_CACHE_CORRUPT if it no longer checks;
  *         STAPLER_ERR_BUFFER_TOO_SMALL; a port error.
  */
 int stapler_ring_read_latest(stapler_ring_t *ring, unsigned char *buffer, size_t size,
-                             size_t *length, uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE]);
+                             size_t *length, uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE],
+                             uint32_t *refresh_at);
 
 /**
  * \brief Append a record, making it the newest. Identical to the newest record (same DER,
  *        same fingerprint): nothing is written (it would add nothing but wear).
+ *
+ * \p refresh_at is kept with it, read back by stapler_ring_read_latest(): the agent's
+ * refresh point for the response, in seconds after its thisUpdate, or
+ * STAPLER_RING_REFRESH_AT_NONE.
  *
  * On return 0 the record has been read back and checked. On any error the previous newest
  * record is still the newest, and still intact.
@@ -98,7 +110,7 @@ int stapler_ring_read_latest(stapler_ring_t *ring, unsigned char *buffer, size_t
  *         no record can be newer: only a corrupt or forged image has one); a port error.
  */
 int stapler_ring_append(stapler_ring_t *ring, const unsigned char *der, size_t length,
-                        const uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE]);
+                        const uint8_t fingerprint[STAPLER_FINGERPRINT_SIZE], uint32_t refresh_at);
 
 #ifdef __cplusplus
 }

@@ -132,6 +132,12 @@ static void world_init(world_t *w, int64_t window)
     stapler_refresh_init(&w->r, 2);
 }
 
+/* The engine held a valid response before this one (the next one is not its first). */
+static void held_before(stapler_refresh_t *r, int64_t now)
+{
+    stapler_refresh_set_staple(r, 1, now - DAY, now + 6 * DAY, now - DAY, 0, 0);
+}
+
 void setUp(void) {}
 void tearDown(void) {}
 
@@ -246,8 +252,9 @@ static void test_retry_after_is_honoured_unless_the_staple_would_expire(void)
     stapler_refresh_t r;
     const int64_t now = 1800000000;
 
+    /* A response taken when already due (past its latest point: 1 day of 6 left). */
     stapler_refresh_init(&r, 1);
-    stapler_refresh_set_staple(&r, 1, now - 3 * DAY, now + 3 * DAY, now, 0, 0);
+    stapler_refresh_set_staple(&r, 1, now - 5 * DAY, now + DAY, now, 0, 0);
     stapler_refresh_failed(&r, now, 0, 7200, 0);
     TEST_ASSERT_EQUAL_UINT64(7200u * 1000u, stapler_refresh_next_ms(&r, now, 0));
     /* Ten minutes of validity left: a one-day Retry-After is cut to a quarter of it. */
@@ -338,15 +345,16 @@ static void test_a_fleet_booting_together_spreads_its_first_fetches(void)
     for (i = 0; i < DEVICES; i++) {
         uint64_t at;
 
+        /* From the cache, as the agent boots (no refresh point kept: the oldest records). */
         stapler_refresh_init(&r, 1);
-        stapler_refresh_set_staple(&r, 1, now - DAY, now + 6 * DAY, now, 0, 0);
+        stapler_refresh_restore(&r, now - DAY, now + 6 * DAY, INT64_MIN, now, 0, 0);
         seed = seed * 1664525u + 1013904223u;
         stapler_refresh_boot(&r, now, 0, seed);
         at = stapler_refresh_next_ms(&r, now, 0);
         /* Not due for days by the healthy schedule: the jitter does not pull it earlier. */
         TEST_ASSERT_GREATER_OR_EQUAL_UINT64((uint64_t) (2 * DAY) * 1000u, at);
         /* Due now (the refresh point passed while powered off): spread over the jitter. */
-        stapler_refresh_set_staple(&r, 1, now - 6 * DAY, now + DAY, now, 0, 0);
+        stapler_refresh_restore(&r, now - 6 * DAY, now + DAY, INT64_MIN, now, 0, 0);
         stapler_refresh_boot(&r, now, 0, seed);
         at = stapler_refresh_next_ms(&r, now, 0) / 1000u;
         TEST_ASSERT_LESS_OR_EQUAL_UINT64(CONFIG_STAPLER_BOOT_JITTER_S, at);
@@ -386,7 +394,8 @@ static void test_a_fleet_booting_together_spreads_its_first_fetches(void)
 
 /* A fleet holding the same pre-produced response must not refresh at the same second: the
  * refresh point is drawn per response between REFRESH_PERCENT and REFRESH_PERCENT +
- * REFRESH_JITTER_PERCENT of the window remaining, so never later than the fixed point. */
+ * REFRESH_JITTER_PERCENT of the window remaining (for a response taken at its thisUpdate),
+ * so never later than the fixed point. */
 static void test_the_refresh_point_is_spread_earlier_never_later(void)
 {
     const int64_t now = 1800000000, window = 7 * DAY;
@@ -401,6 +410,7 @@ static void test_the_refresh_point_is_spread_earlier_never_later(void)
         int64_t at;
 
         stapler_refresh_init(&r, 1);
+        held_before(&r, now);
         seed = seed * 1664525u + 1013904223u;
         stapler_refresh_set_staple(&r, 1, now, now + window, now, 0, seed);
         at = now + (int64_t) (stapler_refresh_next_ms(&r, now, 0) / 1000u);
@@ -423,9 +433,230 @@ static void test_the_refresh_point_is_spread_earlier_never_later(void)
         stapler_refresh_t r;
 
         stapler_refresh_init(&r, 1);
+        held_before(&r, now);
         stapler_refresh_set_staple(&r, 1, now, now + window, now, 0, 0);
         TEST_ASSERT_EQUAL_UINT64((uint64_t) (latest - now) * 1000u, stapler_refresh_next_ms(&r, now, 0));
     }
+}
+
+#define HOLD(window) ((window) - (window) * CONFIG_STAPLER_REFRESH_PERCENT / 100)
+#define SPREAD(window) ((window) * CONFIG_STAPLER_REFRESH_JITTER_PERCENT / 100)
+#define LATEST(this_update, window) ((this_update) + (window) - (window) * CONFIG_STAPLER_REFRESH_PERCENT / 200)
+
+/* The wall time of the refresh point set_staple() chose (ms 0 = `now`). */
+static int64_t due_at(const stapler_refresh_t *r, int64_t now)
+{
+    return now + (int64_t) (stapler_refresh_next_ms(r, now, 0) / 1000u);
+}
+
+/* The hold is counted from when the response was taken, not from its thisUpdate: two devices
+ * holding the same pre-produced response, one taken as it was produced and one 11 hours
+ * later, refresh 11 hours apart (for the same draw). */
+static void test_the_hold_counts_from_when_the_response_was_taken(void)
+{
+    const int64_t produced = 1800000000, window = 7 * DAY;
+    uint32_t seed = 99;
+    unsigned i;
+
+    for (i = 0; i < 1000; i++) {
+        stapler_refresh_t early, late;
+        int64_t a, b;
+
+        seed = seed * 1664525u + 1013904223u;
+        stapler_refresh_init(&early, 1);
+        stapler_refresh_init(&late, 1);
+        held_before(&early, produced);
+        held_before(&late, produced);
+        stapler_refresh_set_staple(&early, 1, produced, produced + window, produced, 0, seed);
+        stapler_refresh_set_staple(&late, 1, produced, produced + window, produced + 11 * 3600, 0, seed);
+        a = due_at(&early, produced);
+        b = due_at(&late, produced + 11 * 3600);
+        TEST_ASSERT_TRUE(a >= produced + HOLD(window) - SPREAD(window) && a <= produced + HOLD(window));
+        TEST_ASSERT_EQUAL_INT64(a + 11 * 3600, b);
+        TEST_ASSERT_EQUAL_INT64(b, late.due);
+    }
+}
+
+/* A response already old when taken is refreshed no later than half of REFRESH_PERCENT of its
+ * window left, spread over the spread before that (not all on one second), and one past that
+ * point too is refreshed at once. */
+static void test_a_response_old_when_taken_is_refreshed_before_the_margin(void)
+{
+    const int64_t this_update = 1800000000, window = 7 * DAY;
+    const int64_t now = this_update + 3 * DAY, latest = LATEST(this_update, window);
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    uint32_t seed = 5;
+    unsigned i;
+
+    for (i = 0; i < 1000; i++) {
+        stapler_refresh_t r;
+        int64_t at;
+
+        seed = seed * 1664525u + 1013904223u;
+        stapler_refresh_init(&r, 1);
+        stapler_refresh_set_staple(&r, 1, this_update, this_update + window, now, 0, seed);
+        at = due_at(&r, now);
+        TEST_ASSERT_TRUE(at <= latest);
+        TEST_ASSERT_TRUE(at >= now);
+        lo = at < lo ? at : lo;
+        hi = at > hi ? at : hi;
+    }
+    if (CONFIG_STAPLER_REFRESH_JITTER_PERCENT > 0) {
+        TEST_ASSERT_TRUE(hi - lo > (latest - now < SPREAD(window) ? latest - now : SPREAD(window)) / 2);
+    }
+    {
+        stapler_refresh_t r;
+
+        stapler_refresh_init(&r, 1);
+        stapler_refresh_set_staple(&r, 1, this_update, this_update + window, latest + 60, 0, seed);
+        TEST_ASSERT_EQUAL_UINT64(0, stapler_refresh_next_ms(&r, latest + 60, 0));
+    }
+}
+
+/* A fleet on a responder that pre-produces every 12 hours, all of it taking its first
+ * response at the same moment: from the first day on, its refreshes come at the steady rate
+ * (each first response's refresh drawn from where a device would be in its schedule: without
+ * that, 2.2 times the rate for a day and a half), and they are spread evenly over the 12
+ * hours (the schedule keyed on thisUpdate had a ripple of +-20 %: 2.4 hours of every 12 at
+ * 0.71 times the mean rate, the rest at 1.07). */
+static void test_a_fleet_on_a_pre_producing_responder_refreshes_evenly(void)
+{
+    enum { DEVICES = 3000, PHASES = 12 };
+    static stapler_refresh_t r[DEVICES];
+    static int64_t next[DEVICES];
+    const int64_t start = 1800000000, window = 7 * DAY, regen = DAY / 2;
+    const int64_t measure_from = start + 30 * DAY, until = start + 60 * DAY;
+    unsigned count[PHASES] = { 0 }, total = 0, i, k, half_days[30] = { 0 }, early = 0, worst = 0;
+    uint32_t rng = 0xC0FFEEu;
+
+    for (i = 0; i < DEVICES; i++) {
+        /* start from the worst: everyone fetched at the same moment */
+        next[i] = start;
+        stapler_refresh_init(&r[i], 1);
+    }
+    for (;;) {
+        int64_t t = INT64_MAX, this_update;
+        unsigned d = 0;
+        uint8_t id[4];
+
+        for (i = 0; i < DEVICES; i++) {
+            if (next[i] < t) {
+                t = next[i];
+                d = i;
+            }
+        }
+        if (t >= until) {
+            break;
+        }
+        this_update = t - (t - start) % regen; /* the latest production */
+        if (t >= measure_from) {
+            count[(unsigned) ((t - start) % regen * PHASES / regen)]++;
+            total++;
+        } else if (t >= start + DAY && t < start + 16 * DAY) {
+            half_days[(t - start - DAY) / regen]++;
+            early++;
+        }
+        id[0] = (uint8_t) d;
+        id[1] = (uint8_t) (d >> 8);
+        rng ^= rng << 13;
+        rng ^= rng >> 17;
+        rng ^= rng << 5;
+        id[2] = (uint8_t) rng;
+        id[3] = (uint8_t) (rng >> 8);
+        stapler_refresh_set_staple(&r[d], 1, this_update, this_update + window, t, 0,
+                                   stapler_refresh_spread_seed(id, sizeof(id), this_update));
+        stapler_refresh_succeeded(&r[d], 0);
+        next[d] = due_at(&r[d], t);
+        if (next[d] <= t) {
+            next[d] = t + CONFIG_STAPLER_RETRY_MIN_S;
+        }
+    }
+    printf("fleet of %u on 12-hour productions: %u refreshes in 30 days; per 1-hour phase:", DEVICES, total);
+    for (k = 0; k < PHASES; k++) {
+        printf(" %u", count[k]);
+    }
+    for (k = 0; k < 30; k++) {
+        worst = half_days[k] > worst ? half_days[k] : worst;
+    }
+    printf("; days 1-16 after the common start, per 12 hours: at most %u, mean %u\n", worst, early / 30);
+    if (CONFIG_STAPLER_REFRESH_JITTER_PERCENT > 0) {
+        for (k = 0; k < 30; k++) {
+            TEST_ASSERT_UINT_WITHIN(early / 30 * 15 / 100, early / 30, half_days[k]);
+        }
+        for (k = 0; k < PHASES; k++) {
+            /* each phase within 10 % of the mean (Poisson: about 2.5 % here) */
+            TEST_ASSERT_UINT_WITHIN(total / PHASES / 10, total / PHASES, count[k]);
+        }
+    }
+}
+
+/* A response taken after failed fetches keeps the phase the device had before them: the
+ * refresh point is failing_since + k x hold, the first at least half a spread after taking
+ * it, so an outage moves nobody's schedule and the fleet that fetched together as the
+ * responder came back does not come back together. */
+static void test_after_failures_the_schedule_keeps_its_phase(void)
+{
+    const int64_t window = 7 * DAY, t0 = 1800000000;
+    uint32_t seed = 3;
+    unsigned i;
+
+    for (i = 0; i < 1000; i++) {
+        stapler_refresh_t r, plain;
+        const int64_t wanted = t0 + (int64_t) (i * 131) % (2 * DAY); /* when it first failed */
+        const int64_t now = t0 + 2 * DAY + (int64_t) (i * 37) % (DAY / 2); /* the responder is back */
+        const int64_t this_update = now - (now - t0) % (DAY / 2);
+        int64_t hold, due;
+
+        seed = seed * 1664525u + 1013904223u;
+        stapler_refresh_init(&r, 1);
+        held_before(&r, wanted);
+        stapler_refresh_failed(&r, wanted, 0, 0, seed);
+        stapler_refresh_failed(&r, wanted + 3600, 3600000u, 0, seed);
+        TEST_ASSERT_EQUAL_INT64(wanted, r.failing_since);
+        stapler_refresh_set_staple(&r, 1, this_update, this_update + window, now, 0, seed);
+        due = due_at(&r, now);
+        /* The same draw without failures gives the hold itself. */
+        stapler_refresh_init(&plain, 1);
+        held_before(&plain, now);
+        stapler_refresh_set_staple(&plain, 1, this_update, this_update + window, now, 0, seed);
+        hold = due_at(&plain, now) - now;
+        TEST_ASSERT_EQUAL_INT64(0, (due - wanted) % hold);
+        TEST_ASSERT_TRUE(due >= now + SPREAD(window) / 2);
+        TEST_ASSERT_TRUE(due < now + SPREAD(window) / 2 + hold);
+        TEST_ASSERT_TRUE(due <= LATEST(this_update, window));
+    }
+}
+
+/* A reboot: the point kept with the cached record is the point, to the second; one this
+ * engine would not have chosen (a damaged record, or none kept) is replaced by the point for
+ * a response taken at its thisUpdate. */
+static void test_a_restored_schedule_keeps_its_point(void)
+{
+    const int64_t this_update = 1800000000, window = 7 * DAY, taken = this_update + 5 * 3600;
+    const int64_t boot = this_update + 2 * DAY;
+    stapler_refresh_t r, restored, fresh;
+    const uint32_t seed = 0xABCDEF01u;
+
+    stapler_refresh_init(&r, 1);
+    held_before(&r, taken);
+    stapler_refresh_set_staple(&r, 1, this_update, this_update + window, taken, 0, seed);
+    stapler_refresh_init(&restored, 1);
+    stapler_refresh_restore(&restored, this_update, this_update + window, r.due, boot, 7000, seed);
+    TEST_ASSERT_EQUAL_INT64(r.due, restored.due);
+    TEST_ASSERT_EQUAL_UINT64(7000u + (uint64_t) (r.due - boot) * 1000u, stapler_refresh_next_ms(&restored, boot, 7000));
+    /* As if taken at its thisUpdate: earlier than it was, never later. */
+    stapler_refresh_init(&fresh, 1);
+    held_before(&fresh, this_update);
+    stapler_refresh_set_staple(&fresh, 1, this_update, this_update + window, this_update, 0, seed);
+    stapler_refresh_restore(&restored, this_update, this_update + window, INT64_MIN, boot, 0, seed);
+    TEST_ASSERT_EQUAL_INT64(fresh.due, restored.due);
+    TEST_ASSERT_TRUE(restored.due <= r.due);
+    stapler_refresh_restore(&restored, this_update, this_update + window, this_update + window, boot, 0, seed);
+    TEST_ASSERT_EQUAL_INT64(fresh.due, restored.due);
+    stapler_refresh_restore(&restored, this_update, this_update + window, this_update - 1, boot, 0, seed);
+    TEST_ASSERT_EQUAL_INT64(fresh.due, restored.due);
+    stapler_refresh_restore(&restored, this_update, this_update + window, LATEST(this_update, window), boot, 0, seed);
+    TEST_ASSERT_EQUAL_INT64(LATEST(this_update, window), restored.due);
 }
 
 int main(void)
@@ -445,5 +676,10 @@ int main(void)
     RUN_TEST(test_window_end_is_clamped_to_the_certificates);
     RUN_TEST(test_a_fleet_booting_together_spreads_its_first_fetches);
     RUN_TEST(test_the_refresh_point_is_spread_earlier_never_later);
+    RUN_TEST(test_the_hold_counts_from_when_the_response_was_taken);
+    RUN_TEST(test_a_response_old_when_taken_is_refreshed_before_the_margin);
+    RUN_TEST(test_a_fleet_on_a_pre_producing_responder_refreshes_evenly);
+    RUN_TEST(test_after_failures_the_schedule_keeps_its_phase);
+    RUN_TEST(test_a_restored_schedule_keeps_its_point);
     return UNITY_END();
 }

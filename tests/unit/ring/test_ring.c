@@ -56,7 +56,7 @@ static void assert_latest(const unsigned char *expected, size_t length)
     size_t got = 0;
     uint8_t fp[STAPLER_FINGERPRINT_SIZE];
 
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, fp));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, fp, NULL));
     TEST_ASSERT_EQUAL_size_t(length, got);
     TEST_ASSERT_EQUAL_HEX8_ARRAY(expected, readback, length);
     TEST_ASSERT_EQUAL_HEX8_ARRAY(fingerprint, fp, sizeof(fp));
@@ -86,7 +86,33 @@ static void test_empty_flash_mounts_empty(void)
 
     mount(SMALL_RING);
     TEST_ASSERT_FALSE(ring.has_latest);
-    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_EMPTY, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, NULL));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_EMPTY, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, NULL, NULL));
+}
+
+/* The refresh point is kept with the record, at header offset 28 (docs/SPEC.md): read back
+ * after a remount, outside the CRC (a record written before it was kept, 0xFFFFFFFF there,
+ * reads as none, and the CRC of such a record is unchanged). */
+static void test_the_refresh_point_is_kept_with_the_record(void)
+{
+    size_t n = make_payload(payload, 1, 700), got = 0;
+    uint32_t refresh_at = 0;
+
+    mount(SMALL_RING);
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, 302400u));
+    mount(SMALL_RING);
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, NULL, &refresh_at));
+    TEST_ASSERT_EQUAL_UINT32(302400u, refresh_at);
+    TEST_ASSERT_EQUAL_HEX8(0x40, memory[28]);
+    TEST_ASSERT_EQUAL_HEX8(0x9D, memory[29]);
+    TEST_ASSERT_EQUAL_HEX8(0x04, memory[30]);
+    TEST_ASSERT_EQUAL_HEX8(0x00, memory[31]);
+    /* The next record carries its own; the field of an older format reads as none. */
+    n = make_payload(payload, 2, 800);
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
+    mount(SMALL_RING);
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, NULL, &refresh_at));
+    TEST_ASSERT_EQUAL_UINT32(STAPLER_RING_REFRESH_AT_NONE, refresh_at);
+    assert_latest(payload, n);
 }
 
 static void test_append_survives_remount(void)
@@ -94,7 +120,7 @@ static void test_append_survives_remount(void)
     size_t n = make_payload(payload, 1, 1234);
 
     mount(SMALL_RING);
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     assert_latest(payload, n);
     mount(SMALL_RING);
     assert_latest(payload, n);
@@ -107,9 +133,9 @@ static void test_identical_append_writes_nothing(void)
     uint64_t operations;
 
     mount(SMALL_RING);
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     operations = sim.operations;
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     TEST_ASSERT_EQUAL_UINT64(operations, sim.operations);
     TEST_ASSERT_EQUAL_UINT32(1, ring.skipped_appends);
 }
@@ -121,7 +147,7 @@ static void test_many_appends_wrap_and_always_remount_to_the_newest(void)
     mount(SMALL_RING);
     for (k = 0; k < 200; k++) {
         size_t n = make_payload(payload, k, size_for(k));
-        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint));
+        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
         mount(SMALL_RING);
         assert_latest(payload, n);
         TEST_ASSERT_EQUAL_UINT32(k + 1, ring.latest_sequence);
@@ -133,7 +159,7 @@ static void test_oversized_response_is_refused(void)
 {
     mount(SMALL_RING);
     TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_TOO_LARGE,
-                          stapler_ring_append(&ring, payload, STAPLER_RESPONSE_MAX + 1, fingerprint));
+                          stapler_ring_append(&ring, payload, STAPLER_RESPONSE_MAX + 1, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
 }
 
 static void test_bad_geometry_is_refused(void)
@@ -149,11 +175,11 @@ static void test_bit_flip_falls_back_to_the_previous_record(void)
     size_t n1 = make_payload(previous, 10, 700), n2 = make_payload(payload, 11, 800), got;
 
     mount(SMALL_RING);
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, n1, fingerprint));
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n2, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, n1, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n2, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     /* Flip a bit of the newest record's DER after mounting: reading detects it. */
     memory[ring.latest_offset + STAPLER_RECORD_ALIGN + 100] ^= 0x10;
-    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_CORRUPT, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, NULL));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_CORRUPT, stapler_ring_read_latest(&ring, readback, sizeof(readback), &got, NULL, NULL));
     /* After a reboot, the older intact record is the newest valid one. */
     mount(SMALL_RING);
     assert_latest(previous, n1);
@@ -165,7 +191,7 @@ static void test_foreign_records_are_ignored(void)
     size_t n = make_payload(payload, 12, 500);
 
     TEST_ASSERT_EQUAL_INT(0, stapler_ring_mount(&ring, &sim.flash, &sim, 0, SMALL_RING, 1, 0));
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     mount(SMALL_RING); /* identity 0 */
     TEST_ASSERT_FALSE(ring.has_latest);
     /* Same identity, but a future format version. */
@@ -182,15 +208,15 @@ static void test_failed_write_keeps_the_old_record(void)
     size_t n1 = make_payload(previous, 20, 600), n2 = make_payload(payload, 21, 600);
 
     mount(SMALL_RING);
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, n1, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, n1, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     sim.fail_program_at = sim.operations + 3;
-    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_WRITE_FAILED, stapler_ring_append(&ring, payload, n2, fingerprint));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_WRITE_FAILED, stapler_ring_append(&ring, payload, n2, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     assert_latest(previous, n1);
     mount(SMALL_RING);
     assert_latest(previous, n1);
     /* And the next write goes elsewhere and works. */
     sim.fail_program_at = 0;
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n2, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n2, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     mount(SMALL_RING);
     assert_latest(payload, n2);
     TEST_ASSERT_EQUAL_UINT(0, sim.nor_violations);
@@ -214,13 +240,13 @@ static void test_largest_records_wrap_in_the_smallest_ring(void)
             mount(SMALL_RING);
             if (first > 0) {
                 TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, make_payload(previous, first, first),
-                                                             fingerprint));
+                                                             fingerprint, STAPLER_RING_REFRESH_AT_NONE));
             }
             for (j = 0; j < 6; j++) {
                 const size_t n = make_payload(payload, 1000 + first + j, STAPLER_RESPONSE_MAX);
                 uint32_t end;
 
-                TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_ring_append(&ring, payload, n, fingerprint),
+                TEST_ASSERT_EQUAL_INT_MESSAGE(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE),
                                               "a maximum-size append was refused");
                 end = ring.latest_offset + STAPLER_RECORD_SIZE(ring.latest_length);
                 if (torn && end % SECTOR != 0) {
@@ -244,7 +270,7 @@ static void test_no_append_after_the_last_sequence_number(void)
     unsigned char *h;
 
     mount(SMALL_RING);
-    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, n1, fingerprint));
+    TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, previous, n1, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     /* Forge the sequence number, in the header and the trailer, with a CRC to match. */
     h = memory + ring.latest_offset;
     memset(h + 8, 0xFF, 4);
@@ -256,7 +282,7 @@ static void test_no_append_after_the_last_sequence_number(void)
     h[27] = (unsigned char) (crc >> 24);
     mount(SMALL_RING);
     TEST_ASSERT_EQUAL_HEX32(0xFFFFFFFFu, ring.latest_sequence);
-    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_CORRUPT, stapler_ring_append(&ring, payload, n2, fingerprint));
+    TEST_ASSERT_EQUAL_INT(STAPLER_ERR_CACHE_CORRUPT, stapler_ring_append(&ring, payload, n2, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     mount(SMALL_RING);
     assert_latest(previous, n1);
 }
@@ -273,7 +299,7 @@ static int append_with_power_cut(stapler_ring_t *r, const unsigned char *data, s
     sim.cut_at = step;
     sim.torn = torn;
     if (setjmp(power) == 0) {
-        stapler_ring_append(r, data, n, fingerprint);
+        stapler_ring_append(r, data, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE);
         sim.cut_at = 0;
         return 0;
     }
@@ -304,7 +330,7 @@ static void test_power_cut_at_every_step_leaves_old_or_new(void)
         memcpy(before_append, memory, FLASH_SIZE);
         before = live;
         sim.operations = 0;
-        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&live, payload, n, fingerprint));
+        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&live, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
         steps = sim.operations;
         TEST_ASSERT_GREATER_THAN_UINT64(2, steps);
 
@@ -330,7 +356,7 @@ static void test_power_cut_at_every_step_leaves_old_or_new(void)
                 }
                 /* The recovered ring takes the next write without NOR violations. */
                 make_payload(readback, 9999, 333);
-                TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, readback, 333, fingerprint));
+                TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, readback, 333, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
                 mount(SMALL_RING);
                 TEST_ASSERT_EQUAL_size_t(333, ring.latest_length);
                 TEST_ASSERT_EQUAL_UINT(0, sim.nor_violations);
@@ -339,7 +365,7 @@ static void test_power_cut_at_every_step_leaves_old_or_new(void)
         /* Now do append k for real and go on from there. */
         memcpy(memory, before_append, FLASH_SIZE);
         live = before;
-        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&live, payload, n, fingerprint));
+        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&live, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
         memcpy(previous, payload, n);
         prev_len = n;
     }
@@ -361,7 +387,7 @@ static void test_wear_one_year_of_hourly_refreshes(void)
     TEST_ASSERT_EQUAL_INT(0, stapler_ring_mount(&ring, &sim.flash, &sim, 0, STAPLER_LEAF_RING_SIZE, 0, 0));
     for (hour = 0; hour < 24 * 365; hour++) {
         size_t n = make_payload(payload, hour, 4096);
-        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint));
+        TEST_ASSERT_EQUAL_INT(0, stapler_ring_append(&ring, payload, n, fingerprint, STAPLER_RING_REFRESH_AT_NONE));
     }
     for (i = 0; i < sectors; i++) {
         worst = erase_counts[i] > worst ? erase_counts[i] : worst;
@@ -378,6 +404,7 @@ int main(void)
     RUN_TEST(test_crc32_is_the_ieee_crc_zlib_computes);
     RUN_TEST(test_empty_flash_mounts_empty);
     RUN_TEST(test_append_survives_remount);
+    RUN_TEST(test_the_refresh_point_is_kept_with_the_record);
     RUN_TEST(test_identical_append_writes_nothing);
     RUN_TEST(test_many_appends_wrap_and_always_remount_to_the_newest);
     RUN_TEST(test_oversized_response_is_refused);

@@ -39,7 +39,11 @@
  * (fraction of gateway-time with a staple the policy would serve), expired_staples_served
  * (staples served past nextUpdate + the tolerated skew, in true time), max_staleness_s (the
  * oldest staple served, now - thisUpdate), recovery_s (from the event's end until 99.9 % of
- * the fleet holds a servable staple with no failed fetch pending), responder_requests.
+ * the fleet holds a servable staple with no failed fetch pending), responder_requests;
+ * steady_peak_to_mean (the same 10-minute peak over the undisturbed days themselves: the
+ * noise the event's figure is read against) and echo_peak_to_mean (the largest 1-hour count
+ * from 24 h after the event's end to the end of the run, over the undisturbed 1-hour mean:
+ * a second burst, the event's echo).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -74,6 +78,7 @@ static const char *const policy_names[POLICIES] = { "stapler", "naive", "half-li
 typedef struct {
     stapler_refresh_t refresh;   /* stapler policy */
     int64_t this_update, next_update, produced_at; /* the held response (wall s), if has */
+    int64_t due;                 /* stapler: its refresh point, kept with the record in flash */
     uint64_t boot_ms;            /* sim time of the last boot */
     uint64_t next_ms;            /* sim time of its next wake, NONE */
     uint64_t cov_start, cov_end; /* current stretch of servable staple [start, end), sim ms */
@@ -92,7 +97,7 @@ typedef struct {
     unsigned capacity;
     unsigned no_staple_jitter_s; /* stapler policy: refresh.no_staple_jitter_s (Kconfig default) */
     /* results */
-    double event_peak_to_mean, availability, elapsed_s;
+    double event_peak_to_mean, steady_peak_to_mean, echo_peak_to_mean, availability, elapsed_s;
     uint64_t expired_served, requests, max_staleness_s;
     int64_t recovery_s;          /* -1: not within 7 days */
     uint64_t *requests_per_bucket, *valid_delta; /* per 10 minutes */
@@ -329,9 +334,9 @@ static void stapler_boot(world_t *w, uint32_t i)
     g->refresh.no_staple_jitter_s = w->run->no_staple_jitter_s;
     if (g->has && g->covering && t < g->cov_end) {
         /* load_cached(): the cached staple verifies, adopt() gives the engine its window */
-        stapler_refresh_set_staple(&g->refresh, 1, g->this_update,
-                                   stapler_refresh_window_end(g->this_update, 1, g->next_update, 0, 0), now,
-                                   mono(g, t), spread_seed(g, g->this_update));
+        stapler_refresh_restore(&g->refresh, g->this_update,
+                                stapler_refresh_window_end(g->this_update, 1, g->next_update, 0, 0), g->due, now,
+                                mono(g, t), spread_seed(g, g->this_update));
     }
     stapler_refresh_boot(&g->refresh, now, mono(g, t), rng32(&w->rng));
     stapler_schedule(w, i);
@@ -365,6 +370,7 @@ static void stapler_fetch(world_t *w, uint32_t i)
             stapler_refresh_set_staple(&g->refresh, 1, fresh.this_update,
                                        stapler_refresh_window_end(fresh.this_update, 1, fresh.next_update, 0, 0),
                                        now, mono(g, t), spread_seed(g, fresh.this_update));
+            g->due = g->refresh.due;
         }
     }
     if (accepted) {
@@ -498,10 +504,19 @@ static void steady_start(world_t *w, uint32_t i)
     g->boot_ms = 0;
     take_staple(w, g, 0, this_update, this_update + VALIDITY_S);
     if (r->policy == PO_STAPLER) {
+        /* taken some time between its production and the next one (not after now), and
+         * given the refresh point it would have been given then */
+        const int64_t taken = this_update + (int64_t) rng_below(&w->rng, (uint64_t) (now - this_update < REGEN_S
+                                                                                          ? now - this_update + 1
+                                                                                          : REGEN_S));
+        const int64_t end = stapler_refresh_window_end(this_update, 1, this_update + VALIDITY_S, 0, 0);
+
         stapler_refresh_init(&g->refresh, 1);
-        stapler_refresh_set_staple(&g->refresh, 1, this_update,
-                                   stapler_refresh_window_end(this_update, 1, this_update + VALIDITY_S, 0, 0), now,
-                                   mono(g, 0), spread_seed(g, this_update));
+        /* a running gateway: it held a valid staple before this one too */
+        stapler_refresh_set_staple(&g->refresh, 1, this_update - REGEN_S, end - REGEN_S, taken - REGEN_S, 0, 0);
+        stapler_refresh_set_staple(&g->refresh, 1, this_update, end, taken, 0, spread_seed(g, this_update));
+        g->due = g->refresh.due;
+        stapler_refresh_restore(&g->refresh, this_update, end, g->due, now, mono(g, 0), spread_seed(g, this_update));
         stapler_schedule(w, i);
     } else if (r->policy == PO_NAIVE) {
         wheel_schedule(w, i, rng_below(&w->rng, 3600000u));
@@ -647,6 +662,24 @@ static int simulate(run_t *r)
             }
         }
         r->event_peak_to_mean = sum > 0 && to > from ? (double) peak / ((double) sum / (double) (to - from)) : 0.0;
+        peak = 0;
+        for (b = from; b < to && b < r->buckets; b++) {
+            if (r->requests_per_bucket[b] > peak) {
+                peak = r->requests_per_bucket[b];
+            }
+        }
+        r->steady_peak_to_mean = sum > 0 && to > from ? (double) peak / ((double) sum / (double) (to - from)) : 0.0;
+        /* The echo: 1-hour counts (6 buckets) from a day after the event's end. */
+        peak = 0;
+        for (b = (unsigned) ((w.event_end_ms - w.origin_ms) / BUCKET_MS) + per_day; b + 6 <= r->buckets; b += 6) {
+            const uint64_t hour = r->requests_per_bucket[b] + r->requests_per_bucket[b + 1] +
+                                  r->requests_per_bucket[b + 2] + r->requests_per_bucket[b + 3] +
+                                  r->requests_per_bucket[b + 4] + r->requests_per_bucket[b + 5];
+            if (hour > peak) {
+                peak = hour;
+            }
+        }
+        r->echo_peak_to_mean = sum > 0 && to > from ? (double) peak / ((double) sum * 6.0 / (double) (to - from)) : 0.0;
     }
     free(w.g);
     free(w.wheel);
@@ -660,11 +693,13 @@ static int simulate(run_t *r)
 static void print_json(const run_t *r)
 {
     printf("{\"scenario\":\"%s\",\"policy\":\"%s\",\"gateways\":%u,\"days\":%u,\"event_peak_to_mean\":%.3f,"
-           "\"availability\":%.6f,\"expired_staples_served\":%llu,\"max_staleness_s\":%llu,\"recovery_s\":%lld,"
+           "\"steady_peak_to_mean\":%.3f,\"echo_peak_to_mean\":%.3f,\"availability\":%.6f,"
+           "\"expired_staples_served\":%llu,\"max_staleness_s\":%llu,\"recovery_s\":%lld,"
            "\"responder_requests\":%llu,\"elapsed_s\":%.2f}\n",
            scenario_names[r->scenario], policy_names[r->policy], r->gateways, r->days, r->event_peak_to_mean,
-           r->availability, (unsigned long long) r->expired_served, (unsigned long long) r->max_staleness_s,
-           (long long) r->recovery_s, (unsigned long long) r->requests, r->elapsed_s);
+           r->steady_peak_to_mean, r->echo_peak_to_mean, r->availability, (unsigned long long) r->expired_served,
+           (unsigned long long) r->max_staleness_s, (long long) r->recovery_s, (unsigned long long) r->requests,
+           r->elapsed_s);
 }
 
 static void print_row(const run_t *r)
@@ -676,9 +711,10 @@ static void print_row(const run_t *r)
     } else {
         snprintf(recovery, sizeof(recovery), "%lld s", (long long) r->recovery_s);
     }
-    printf("%-13s %-20s %10.2f %12.6f %8llu %10.1f h %10s %12llu %8.2f\n", scenario_names[r->scenario],
-           policy_names[r->policy], r->event_peak_to_mean, r->availability, (unsigned long long) r->expired_served,
-           (double) r->max_staleness_s / 3600.0, recovery, (unsigned long long) r->requests, r->elapsed_s);
+    printf("%-13s %-20s %10.2f %7.2f %7.2f %12.6f %8llu %10.1f h %10s %12llu %8.2f\n", scenario_names[r->scenario],
+           policy_names[r->policy], r->event_peak_to_mean, r->steady_peak_to_mean, r->echo_peak_to_mean,
+           r->availability, (unsigned long long) r->expired_served, (double) r->max_staleness_s / 3600.0, recovery,
+           (unsigned long long) r->requests, r->elapsed_s);
 }
 
 static int write_series(const char *dir, run_t *runs, unsigned n)
@@ -856,8 +892,8 @@ int main(int argc, char **argv)
     if (!json) {
         printf("%u gateways x %u days, seed %llu, %u thread(s): %.1f s in all\n", gateways, days, seed, threads,
                (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9);
-        printf("%-13s %-20s %10s %12s %8s %12s %10s %12s %8s\n", "scenario", "policy", "peak/mean", "availability",
-               "expired", "staleness", "recovery", "requests", "time s");
+        printf("%-13s %-20s %10s %7s %7s %12s %8s %12s %10s %12s %8s\n", "scenario", "policy", "peak/mean", "steady",
+               "echo", "availability", "expired", "staleness", "recovery", "requests", "time s");
     }
     for (i = 0; i < nsc * npo; i++) {
         if (json) {
@@ -877,6 +913,9 @@ int main(int argc, char **argv)
             return 1;
         }
         snprintf(command, sizeof(command), "'%s' '%s' '%s'", STAPLER_FLEET_PYTHON, STAPLER_FLEET_PLOT, plot);
+        /* The table or JSON first: piped, stdout is fully buffered, and the plotter's own
+         * line would land inside it (past 4 KiB of JSON it split an object in two). */
+        fflush(stdout);
         if (system(command) != 0) {
             fprintf(stderr, "stapler-fleet: the charts were not drawn (%s; python3-matplotlib: tools/setup "
                             "installs it); the series is in %s/fleet-series.csv\n", STAPLER_FLEET_PLOT, plot);

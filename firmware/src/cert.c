@@ -162,6 +162,104 @@ int stapler_cert_must_staple(const mbedtls_x509_crt *crt)
     return 0;
 }
 
+/* --- Host names (SNI) ------------------------------------------------------------------- */
+
+static unsigned char stapler_cert_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char) (c - 'A' + 'a') : c;
+}
+
+/* A host name as SNI may carry it: labels of printable ASCII other than space and '.',
+ * none empty, no trailing dot (RFC 6066 3). */
+static int stapler_cert_host_ok(const unsigned char *name, size_t len)
+{
+    size_t i, label = 0;
+
+    if (len == 0 || len > 253) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (name[i] == '.') {
+            if (label == 0) {
+                return 0;
+            }
+            label = 0;
+        } else if (name[i] <= 0x20 || name[i] >= 0x7F || ++label > 63) {
+            return 0;
+        }
+    }
+    return label > 0;
+}
+
+static int stapler_cert_equal_nocase(const unsigned char *a, const unsigned char *b, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (stapler_cert_lower(a[i]) != stapler_cert_lower(b[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One reference identifier (a dNSName or commonName value) against the host name. */
+static int stapler_cert_host_pattern(const unsigned char *pattern, size_t plen, const unsigned char *name,
+                                     size_t len)
+{
+    size_t i, first;
+
+    if (plen == len && stapler_cert_equal_nocase(pattern, name, len)) {
+        return stapler_cert_host_ok(pattern, plen);
+    }
+    /* "*." then at least two labels ("*.com" stands for no one host's domain). */
+    if (plen < 4 || pattern[0] != '*' || pattern[1] != '.' ||
+        memchr(pattern + 2, '.', plen - 2) == NULL || !stapler_cert_host_ok(pattern + 2, plen - 2)) {
+        return 0;
+    }
+    for (i = 0; i < len && (name[i] == '.' || (name[i] >= '0' && name[i] <= '9')); i++) {
+    }
+    if (i == len) {
+        return 0; /* an IPv4 literal: never by a wildcard */
+    }
+    for (first = 0; first < len && name[first] != '.'; first++) {
+    }
+    return first > 0 && first < len && len - first == plen - 1 &&
+           stapler_cert_equal_nocase(pattern + 1, name + first, plen - 1);
+}
+
+int stapler_cert_matches_host(const mbedtls_x509_crt *crt, const char *name, size_t len)
+{
+    static const unsigned char oid_cn[] = { 0x55, 0x04, 0x03 }; /* id-at-commonName */
+    const unsigned char *host = (const unsigned char *) name;
+    const mbedtls_x509_sequence *san;
+    const mbedtls_x509_name *rdn;
+    int dns_names = 0;
+
+    if (crt == NULL || name == NULL || !stapler_cert_host_ok(host, len)) {
+        return 0;
+    }
+    for (san = &crt->subject_alt_names; san != NULL && san->buf.p != NULL; san = san->next) {
+        if (san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) { /* dNSName [2] IA5String */
+            dns_names = 1;
+            if (stapler_cert_host_pattern(san->buf.p, san->buf.len, host, len)) {
+                return 1;
+            }
+        }
+    }
+    if (dns_names) {
+        return 0;
+    }
+    for (rdn = &crt->subject; rdn != NULL; rdn = rdn->next) {
+        if (rdn->oid.p != NULL && rdn->oid.len == sizeof(oid_cn) &&
+            memcmp(rdn->oid.p, oid_cn, sizeof(oid_cn)) == 0 && rdn->val.p != NULL &&
+            stapler_cert_host_pattern(rdn->val.p, rdn->val.len, host, len)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- Names (RFC 5280 7.1, RFC 4518) ---------------------------------------------------- */
 
 /* Mbed TLS's ASN.1 readers take `unsigned char **` cursors but never write through them. */

@@ -36,6 +36,19 @@ int stapler_cert_ocsp_url(const mbedtls_x509_crt *crt, unsigned index, const cha
 int stapler_cert_must_staple(const mbedtls_x509_crt *crt);
 
 /**
+ * \brief Whether the certificate is for the DNS host name \p name (\p len bytes, no NUL
+ *        needed), as a TLS server picks its certificate by SNI: RFC 6125 6.4 against each
+ *        dNSName of the subjectAltName; the subject's commonName(s) only when there is no
+ *        dNSName at all (as Mbed TLS's own host check does). ASCII case does not matter. A
+ *        wildcard is honoured only as the whole left-most label ("*.example.com" matches
+ *        "gw.example.com", not "example.com", "a.gw.example.com" nor, for "*.com", anything)
+ *        and never for a name that is an IP address literal. A name with a trailing dot, an
+ *        empty label or a byte outside printable ASCII matches nothing (RFC 6066 3).
+ * \return 1 when it does, 0 when not.
+ */
+int stapler_cert_matches_host(const mbedtls_x509_crt *crt, const char *name, size_t len);
+
+/**
  * \brief Whether two X.509 Names (each a whole DER `Name`, tag and length included) name the
  *        same entity, as RFC 5280 7.1 compares them: the same number of RDNs in the same
  *        order, each with the same attributes in any order, values compared after RFC 4518

@@ -62,6 +62,45 @@ static void test_must_staple(void)
     TEST_ASSERT_EQUAL_INT(0, stapler_cert_must_staple(&crt));
 }
 
+/* ---- Host names (SNI, RFC 6125 6.4) ----------------------------------------------------- */
+
+static int host(const char *name) { return stapler_cert_matches_host(&crt, name, strlen(name)); }
+
+static void test_host_names_match_the_dns_names_of_the_certificate(void)
+{
+    load("leaf-sni.der"); /* DNS:gw.example.test, DNS:*.fleet.example.test */
+    TEST_ASSERT_EQUAL_INT(1, host("gw.example.test"));
+    TEST_ASSERT_EQUAL_INT(1, host("GW.Example.TEST"));
+    TEST_ASSERT_EQUAL_INT(1, host("unit7.fleet.example.test"));
+    TEST_ASSERT_EQUAL_INT(1, host("x.FLEET.example.test"));
+    /* The wildcard is one whole label, never none or two. */
+    TEST_ASSERT_EQUAL_INT(0, host("fleet.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host(".fleet.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host("a.b.fleet.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host("gw.example.test."));     /* RFC 6066: no trailing dot */
+    TEST_ASSERT_EQUAL_INT(0, host("gw.example.tes"));
+    TEST_ASSERT_EQUAL_INT(0, host("xgw.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host("gw..example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host(""));
+    /* With dNSNames present, the commonName is not a name of the certificate. */
+    TEST_ASSERT_EQUAL_INT(0, host("not-a-host-name.example.test"));
+    /* A length that stops short of the NUL counts, not the NUL. */
+    TEST_ASSERT_EQUAL_INT(1, stapler_cert_matches_host(&crt, "gw.example.testXYZ", 15));
+    TEST_ASSERT_EQUAL_INT(0, stapler_cert_matches_host(&crt, "gw.example.test\0", 16));
+    TEST_ASSERT_EQUAL_INT(0, stapler_cert_matches_host(&crt, NULL, 3));
+    TEST_ASSERT_EQUAL_INT(0, stapler_cert_matches_host(NULL, "gw.example.test", 15));
+}
+
+static void test_without_dns_names_the_common_name_is_the_host_name(void)
+{
+    load("leaf-rsa.der"); /* CN=gateway-rsa, no subjectAltName */
+    TEST_ASSERT_EQUAL_INT(1, host("gateway-rsa"));
+    TEST_ASSERT_EQUAL_INT(1, host("GATEWAY-RSA"));
+    TEST_ASSERT_EQUAL_INT(0, host("gateway-rs"));
+    TEST_ASSERT_EQUAL_INT(0, host("gateway-rsa.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host("Stapler test")); /* the O attribute is no name */
+}
+
 /* ---- Names (RFC 5280 7.1) --------------------------------------------------------------- */
 
 /* A DER Name from RDNs written as "tag:OID-suffix:value" attributes, '+' joining the
@@ -280,6 +319,8 @@ int main(void)
     RUN_TEST(test_ocsp_url_from_aia);
     RUN_TEST(test_no_aia_means_no_url);
     RUN_TEST(test_must_staple);
+    RUN_TEST(test_host_names_match_the_dns_names_of_the_certificate);
+    RUN_TEST(test_without_dns_names_the_common_name_is_the_host_name);
     RUN_TEST(test_names_match_as_rfc5280_says);
     RUN_TEST(test_malformed_names_match_nothing_else);
     RUN_TEST(test_an_md5_signed_root_is_taken_for_its_name_and_key);

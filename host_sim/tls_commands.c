@@ -3,8 +3,10 @@
  * the simulator's lwIP stack (the same TLS glue, stapler_tls, that the firmware uses).
  *
  *   serve --flash F --port P [--handshakes N] [--trust CA] [--verify-client]
- *         [--client-staple ignore|check|require] [--tls12|--tls13] [--identity N]
+ *         [--client-staple ignore|check|require] [--tls12|--tls13] [--identity N] [--by-name]
  *         [--no-fetch] [--json] [--net options]
+ *   serve --by-name presents, per connection, the identity whose certificate is for the name
+ *   the client sends (SNI); --identity N (0) when it names none or an unknown one.
  *   connect --flash F --host H --port P [--servername NAME] [--trust CA]
  *         [--server-staple ignore|check|require] [--no-client-cert] [--tls12|--tls13]
  *         [--identity N] [--no-fetch] [--json] [--net options]
@@ -58,7 +60,7 @@ static mbedtls_x509_crt trust;
 typedef struct {
     const char *flash, *host, *servername, *trust, *staple_file;
     unsigned long port, handshakes, identity, threads;
-    int json, verify_client, fetch, client_cert, resume;
+    int json, verify_client, fetch, client_cert, resume, by_name;
     stapler_tls_peer_staple_t peer_staple;
     mbedtls_ssl_protocol_version version;
     stapler_sim_net_options_t net;
@@ -92,6 +94,7 @@ static int parse_options(const char *cmd, int argc, char **argv, tls_options_t *
         if (strcmp(opt, "--tls13") == 0) { o->version = MBEDTLS_SSL_VERSION_TLS1_3; continue; }
         if (strcmp(opt, "--verbose") == 0) { o->net.verbose = 1; continue; }
         if (strcmp(opt, "--resume") == 0 && strcmp(cmd, "connect") == 0) { o->resume = 1; continue; }
+        if (strcmp(opt, "--by-name") == 0 && strcmp(cmd, "serve") == 0) { o->by_name = 1; continue; }
         if (value == NULL) {
             fprintf(stderr, "stapler-sim %s: %s needs a value (or is unknown: 'stapler-sim help')\n", cmd, opt);
             return EXIT_USAGE;
@@ -165,6 +168,7 @@ static int start(const char *cmd, tls_options_t *o, int endpoint)
     topt.endpoint = endpoint;
     topt.identity = (unsigned) o->identity;
     topt.resume = o->resume;
+    topt.select_by_name = o->by_name;
     topt.present_certificate = endpoint == MBEDTLS_SSL_IS_SERVER || o->client_cert;
     topt.trust = o->trust != NULL ? &trust : NULL;
     topt.verify_peer = o->verify_client;
@@ -263,24 +267,29 @@ static void report_lines(const tls_options_t *o, stapler_tls_session_t *s, unsig
     const stapler_tls_peer_staple_info_t *peer = &s->peer;
     const char *outcome = stapler_agent_handshake_outcome_name(stapler_tls_session_outcome(s));
     const int over = ret == 0;
+    char whose[24] = "";
 
+    if (o->by_name) {
+        (void) snprintf(whose, sizeof(whose), "; identity %u", s->identity);
+    }
     if (o->json) {
         printf("{\"handshake\":%u,\"result\":\"%s\",\"error\":%s%s%s,\"version\":\"%s\",\"ciphersuite\":\"%s\","
                "\"staple\":\"%s\",\"staple_bytes\":%zu,\"peer_staple\":{\"checked\":%s,\"bytes\":%zu,"
                "\"count\":%u,\"status\":\"%s\",\"must_staple\":%s,\"detail\":%s%s%s},"
-               "\"resumed\":%s,\"bytes_out\":%llu,\"bytes_in\":%llu,\"elapsed_ms\":%llu}\n",
+               "\"resumed\":%s,\"identity\":%u,\"bytes_out\":%llu,\"bytes_in\":%llu,\"elapsed_ms\":%llu}\n",
                n, over ? "ok" : "failed", over ? "" : "\"", over ? "null" : stapler_tls_error_slug(ret), over ? "" : "\"",
                over ? mbedtls_ssl_get_version(&s->ssl) : "", over ? mbedtls_ssl_get_ciphersuite(&s->ssl) : "",
                outcome, s->staple_sent, peer->checked ? "true" : "false", peer->length, peer->count,
                peer_status_name(peer->cert_status), peer->must_staple ? "true" : "false",
                peer->detail ? "\"" : "", peer->detail ? stapler_error_slug(peer->detail) : "null", peer->detail ? "\"" : "",
-               s->resumed ? "true" : "false", (unsigned long long) s->bytes_out, (unsigned long long) s->bytes_in, (unsigned long long) ms);
+               s->resumed ? "true" : "false", s->identity, (unsigned long long) s->bytes_out, (unsigned long long) s->bytes_in, (unsigned long long) ms);
     } else if (over) {
-        printf("handshake %u: %s %s%s; our staple: %s (%zu bytes); peer's staple: %s%s%s (%zu bytes); %llu ms\n", n,
+        printf("handshake %u: %s %s%s; our staple: %s (%zu bytes); peer's staple: %s%s%s (%zu bytes); %llu ms%s\n", n,
                mbedtls_ssl_get_version(&s->ssl), mbedtls_ssl_get_ciphersuite(&s->ssl),
                s->resumed ? " (resumed)" : "", outcome,
                s->staple_sent, peer->checked ? peer_status_name(peer->cert_status) : "not asked",
-               peer->must_staple ? ", must-staple" : "", "", peer->length, (unsigned long long) ms);
+               peer->must_staple ? ", must-staple" : "", "", peer->length, (unsigned long long) ms,
+               whose);
     } else {
         printf("handshake %u: FAILED: %s (-0x%04x)%s%s; our staple: %s\n", n, stapler_tls_error_slug(ret), (unsigned) -ret,
                ret <= -0x0100 && ret > -0x1000 ? " - " : "",

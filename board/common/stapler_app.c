@@ -20,6 +20,8 @@
  *   handshakes=N        client handshakes (1)
  *   resume              ... each resuming the one before, while the server's staple holds
  *   identity=N          the identity TLS presents, as client and server (0)
+ *   by-name             server: present the identity whose certificate is for the name the
+ *                       client sends (SNI); identity=N when it names none or an unknown one
  *   serve=PORT          TLS server on PORT ...
  *   accept=N            ... for N handshakes (1)
  *   run=S               keep running the agent S seconds after the handshakes (0)
@@ -77,6 +79,7 @@ typedef struct {
     uint32_t clock_ahead_s;
     const char *sntp;
     int resume;               /* client: resume the session of the handshake before */
+    int by_name;              /* server: the identity by the client's SNI (by-name) */
     uint32_t identity;        /* whose certificate and key TLS presents (identity=N) */
     const char *bench_verify; /* directory of OCSP vectors (the host build's tests/vectors) */
 } options_t;
@@ -290,7 +293,7 @@ static int usage(const char *word)
     out("usage: unknown or bad command-line word '");
     out(word);
     out("'; words: flash=PATH selftest wait=S connect=HOST:PORT servername=NAME handshakes=N resume identity=N "
-        "serve=PORT accept=N run=S sntp=A,B power-cut-at=N clock-ahead=S bench-verify=DIR "
+        "by-name serve=PORT accept=N run=S sntp=A,B power-cut-at=N clock-ahead=S bench-verify=DIR "
         "(board/common/stapler_app.c)\n");
     return -1;
 }
@@ -330,6 +333,10 @@ static int parse_cmdline(options_t *o)
         value = strchr(word, '=');
         if (value != NULL) {
             *value++ = '\0';
+        }
+        if (strcmp(word, "by-name") == 0 && value == NULL) {
+            o->by_name = 1;
+            continue;
         }
         if (strcmp(word, "resume") == 0 && value == NULL) {
             o->resume = 1;
@@ -546,6 +553,7 @@ static int tls_setup(int endpoint)
     topt.identity = options.identity;
     topt.present_certificate = 1;
     topt.peer_staple = STAPLER_TLS_PEER_STAPLE_CHECK;
+    topt.select_by_name = endpoint == MBEDTLS_SSL_IS_SERVER && options.by_name;
     if (endpoint == MBEDTLS_SSL_IS_CLIENT) {
         mbedtls_x509_crt_init(&trust);
         ret = stapler_tls_load_trust(&agent, options.identity, &trust);
@@ -603,6 +611,11 @@ static void report_handshake(const char *role, uint32_t n, int ret, uint64_t ms)
         out(" (");
         out_error_code(ret);
         out("); ");
+    }
+    if (options.by_name && session.config != NULL && session.config->options.endpoint == MBEDTLS_SSL_IS_SERVER) {
+        out("identity ");
+        out_u(session.identity);
+        out("; ");
     }
     out("our staple: ");
     out(stapler_agent_handshake_outcome_name(stapler_tls_session_outcome(&session)));

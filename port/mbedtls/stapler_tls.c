@@ -85,7 +85,7 @@ static int stapler_tls_staple_cb(void *context, mbedtls_ssl_context *ssl,
         staple = s->held_der;
         length = s->held_len;
     } else {
-        if (stapler_agent_staple_hold(config->agent, config->options.identity, &staple, &length) != 0) {
+        if (stapler_agent_staple_hold(config->agent, s->identity, &staple, &length) != 0) {
             return 0; /* none valid: the handshake goes on unstapled (counted) */
         }
         s->held = 1;
@@ -97,7 +97,7 @@ static int stapler_tls_staple_cb(void *context, mbedtls_ssl_context *ssl,
 
         s->too_large = 1;
         stapler_tls_put(&line, "tls: identity ");
-        stapler_tls_put_uint(&line, config->options.identity);
+        stapler_tls_put_uint(&line, s->identity);
         stapler_tls_put(&line, ": staple of ");
         stapler_tls_put_uint(&line, length);
         stapler_tls_put(&line, " bytes does not fit (room ");
@@ -129,10 +129,10 @@ static int stapler_tls_cert_cb(mbedtls_ssl_context *ssl)
     }
     config = s->config;
     if (config->options.test_staple_override || s->held ||
-        !config->agent->identity[config->options.identity].must_staple) {
+        !config->agent->identity[s->identity].must_staple) {
         return 0;
     }
-    if (stapler_agent_staple_hold(config->agent, config->options.identity, &s->held_der, &s->held_len) != 0) {
+    if (stapler_agent_staple_hold(config->agent, s->identity, &s->held_der, &s->held_len) != 0) {
         s->refusing = 1;
         return STAPLER_ERR_TLS_MUST_STAPLE;
     }
@@ -161,9 +161,9 @@ static void stapler_tls_unlock(const stapler_tls_config_t *config)
 #endif
 
 #if defined(CONFIG_STAPLER_TLS_RESUMPTION)
-/* Drop every session made so far: an empty cache, and both ticket keys replaced (a ticket
- * under either no longer decrypts). The caller holds the lock. */
-static void stapler_tls_flush_locked(stapler_tls_config_t *config)
+/* Drop every session of one identity made so far: its cache emptied, both its ticket keys
+ * replaced (a ticket under either no longer decrypts). The caller holds the lock. */
+static void stapler_tls_flush_locked(stapler_tls_config_t *config, unsigned identity)
 {
 #if defined(MBEDTLS_SSL_TICKET_C)
     unsigned char name[4], key[32];
@@ -171,20 +171,21 @@ static void stapler_tls_flush_locked(stapler_tls_config_t *config)
 #endif
 
 #if defined(MBEDTLS_SSL_CACHE_C)
-    mbedtls_ssl_cache_free(&config->cache);
-    mbedtls_ssl_cache_init(&config->cache);
+    mbedtls_ssl_cache_free(&config->cache[identity]);
+    mbedtls_ssl_cache_init(&config->cache[identity]);
 #endif
 #if defined(MBEDTLS_SSL_TICKET_C)
     for (i = 0; i < 2; i++) {
         if (stapler_mbedtls_platform_random(NULL, name, sizeof(name)) != 0 ||
             stapler_mbedtls_platform_random(NULL, key, sizeof(key)) != 0 ||
-            mbedtls_ssl_ticket_rotate(&config->ticket, name, sizeof(name), key, sizeof(key),
+            mbedtls_ssl_ticket_rotate(&config->ticket[identity], name, sizeof(name), key, sizeof(key),
                                       CONFIG_STAPLER_TLS_TICKET_LIFETIME_S) != 0) {
             /* No new key: keep the ticket context unable to decrypt anything old by
              * starting it again; tickets then fail until it can make keys. */
-            mbedtls_ssl_ticket_free(&config->ticket);
-            mbedtls_ssl_ticket_init(&config->ticket);
-            (void) stapler_mbedtls_platform_ticket_setup(&config->ticket, CONFIG_STAPLER_TLS_TICKET_LIFETIME_S);
+            mbedtls_ssl_ticket_free(&config->ticket[identity]);
+            mbedtls_ssl_ticket_init(&config->ticket[identity]);
+            (void) stapler_mbedtls_platform_ticket_setup(&config->ticket[identity],
+                                                         CONFIG_STAPLER_TLS_TICKET_LIFETIME_S);
             break;
         }
     }
@@ -193,15 +194,15 @@ static void stapler_tls_flush_locked(stapler_tls_config_t *config)
     config->resumption_flushes++;
 }
 
-/* May a session of this server be resumed now? Only while the status that authenticated it
- * still holds: a valid good staple is served, or the identity has no OCSP. Revoked, or
+/* May a session of this identity be resumed now? Only while the status that authenticated
+ * it still holds: a valid good staple is served, or the identity has no OCSP. Revoked, or
  * must-staple without a staple: no, and everything made before is dropped. Returns 1 or 0;
  * *remaining: seconds of staple validity left (INT64_MAX without OCSP). */
-static int stapler_tls_may_resume(stapler_tls_config_t *config, int64_t *remaining)
+static int stapler_tls_may_resume(stapler_tls_config_t *config, unsigned identity, int64_t *remaining)
 {
     stapler_identity_status_t st;
 
-    if (stapler_agent_status(config->agent, config->options.identity, &st) != 0) {
+    if (stapler_agent_status(config->agent, identity, &st) != 0) {
         return 0;
     }
     *remaining = st.state == STAPLER_IDENTITY_NOT_APPLICABLE ? INT64_MAX : st.remaining;
@@ -213,9 +214,9 @@ static int stapler_tls_may_resume(stapler_tls_config_t *config, int64_t *remaini
          * that a later good response replaced): once per change, not on every handshake
          * while it lasts (a ticket is written on every full TLS 1.3 handshake). */
         stapler_tls_lock(config);
-        if (bad != config->status_bad) {
-            config->status_bad = bad;
-            stapler_tls_flush_locked(config);
+        if (bad != config->status_bad[identity]) {
+            config->status_bad[identity] = bad;
+            stapler_tls_flush_locked(config, identity);
         }
         stapler_tls_unlock(config);
         if (bad) {
@@ -226,12 +227,13 @@ static int stapler_tls_may_resume(stapler_tls_config_t *config, int64_t *remaini
            (st.state == STAPLER_IDENTITY_SERVING && st.serving && st.remaining > 0);
 }
 
-/* A cached session or a ticket is to be looked up: may it resume? A refusal is counted. */
-static int stapler_tls_resume_allowed(stapler_tls_config_t *config)
+/* A cached session or a ticket of this identity is to be looked up: may it resume? A
+ * refusal is counted. */
+static int stapler_tls_resume_allowed(stapler_tls_config_t *config, unsigned identity)
 {
     int64_t remaining;
 
-    if (stapler_tls_may_resume(config, &remaining)) {
+    if (stapler_tls_may_resume(config, identity, &remaining)) {
         return 1;
     }
     stapler_tls_lock(config);
@@ -240,18 +242,22 @@ static int stapler_tls_resume_allowed(stapler_tls_config_t *config)
     return 0;
 }
 
+/* The cache and ticket callbacks get the session (each server session has its own Mbed TLS
+ * configuration for that), so the identity is the one the connection's SNI picked. The TLS
+ * 1.2 cache is looked up after every extension is read, so the SNI is known by then. */
 #if defined(MBEDTLS_SSL_CACHE_C)
 static int stapler_tls_cache_get(void *data, unsigned char const *session_id, size_t session_id_len,
                                  mbedtls_ssl_session *session)
 {
-    stapler_tls_config_t *config = data;
+    stapler_tls_session_t *s = data;
+    stapler_tls_config_t *config = s->config;
     int ret;
 
-    if (!stapler_tls_resume_allowed(config)) {
+    if (!stapler_tls_resume_allowed(config, s->identity)) {
         return MBEDTLS_ERR_SSL_CACHE_ENTRY_NOT_FOUND;
     }
     stapler_tls_lock(config);
-    ret = mbedtls_ssl_cache_get(&config->cache, session_id, session_id_len, session);
+    ret = mbedtls_ssl_cache_get(&config->cache[s->identity], session_id, session_id_len, session);
     config->resumed += ret == 0 ? 1u : 0u;
     stapler_tls_unlock(config);
     return ret;
@@ -260,77 +266,184 @@ static int stapler_tls_cache_get(void *data, unsigned char const *session_id, si
 static int stapler_tls_cache_set(void *data, unsigned char const *session_id, size_t session_id_len,
                                  const mbedtls_ssl_session *session)
 {
-    stapler_tls_config_t *config = data;
+    stapler_tls_session_t *s = data;
+    stapler_tls_config_t *config = s->config;
     int ret;
 
     stapler_tls_lock(config);
-    ret = mbedtls_ssl_cache_set(&config->cache, session_id, session_id_len, session);
+    ret = mbedtls_ssl_cache_set(&config->cache[s->identity], session_id, session_id_len, session);
     stapler_tls_unlock(config);
     return ret;
 }
 #endif
 
 #if defined(MBEDTLS_SSL_TICKET_C)
+/* A ticket is one byte naming the identity, then Mbed TLS's ticket under that identity's
+ * keys: the byte is not secret, and a changed one points at keys the rest does not decrypt
+ * under. */
 static int stapler_tls_ticket_write(void *p_ticket, const mbedtls_ssl_session *session, unsigned char *start,
                                     const unsigned char *end, size_t *tlen, uint32_t *lifetime)
 {
-    stapler_tls_config_t *config = p_ticket;
+    stapler_tls_session_t *s = p_ticket;
+    stapler_tls_config_t *config = s->config;
     int64_t remaining = 0;
     int ret;
 
-    if (!stapler_tls_may_resume(config, &remaining)) {
+    if (end - start < 1) {
+        return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
+    }
+    if (!stapler_tls_may_resume(config, s->identity, &remaining)) {
         /* Nothing to resume into later. Mbed TLS cannot leave the ticket out here (an error
          * ends the handshake), so it goes out with lifetime 0: "discard immediately" to a
          * TLS 1.3 client (RFC 8446 4.6.1); and it is refused like any ticket while the
          * status does not allow resumption. */
         remaining = 0;
     }
+    start[0] = (unsigned char) s->identity;
     stapler_tls_lock(config);
-    ret = mbedtls_ssl_ticket_write(&config->ticket, session, start, end, tlen, lifetime);
+    ret = mbedtls_ssl_ticket_write(&config->ticket[s->identity], session, start + 1, end, tlen, lifetime);
     stapler_tls_unlock(config);
-    /* Never longer than the staple that authenticated the session. */
-    if (ret == 0 && remaining < (int64_t) *lifetime) {
-        *lifetime = (uint32_t) remaining;
+    if (ret == 0) {
+        *tlen += 1;
+        /* Never longer than the staple that authenticated the session. */
+        if (remaining < (int64_t) *lifetime) {
+            *lifetime = (uint32_t) remaining;
+        }
     }
     return ret;
 }
 
+/* TLS 1.3 reads the pre_shared_key extension last, after the SNI; a TLS 1.2 client may send
+ * its ticket before its server_name: then the ticket is taken only for the identity
+ * presented without SNI, and the SNI callback refuses a name of another one (ticket_taken). */
 static int stapler_tls_ticket_parse(void *p_ticket, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
 {
-    stapler_tls_config_t *config = p_ticket;
+    stapler_tls_session_t *s = p_ticket;
+    stapler_tls_config_t *config = s->config;
     int ret;
 
-    if (!stapler_tls_resume_allowed(config)) {
+    if (len < 1 || buf[0] >= STAPLER_MAX_IDENTITIES || !config->presents[buf[0]]) {
+        return MBEDTLS_ERR_SSL_INVALID_MAC; /* not one of ours */
+    }
+    if (buf[0] != s->identity) {
+        /* Made under another identity than the name asked for (RFC 6066 3): a full
+         * handshake instead. */
+        stapler_tls_lock(config);
+        config->resumptions_other_name++;
+        stapler_tls_unlock(config);
+        return MBEDTLS_ERR_SSL_INVALID_MAC;
+    }
+    if (!stapler_tls_resume_allowed(config, s->identity)) {
         return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
     }
     stapler_tls_lock(config);
-    ret = mbedtls_ssl_ticket_parse(&config->ticket, session, buf, len);
+    ret = mbedtls_ssl_ticket_parse(&config->ticket[s->identity], session, buf + 1, len - 1);
     config->resumed += ret == 0 ? 1u : 0u;
     stapler_tls_unlock(config);
+    if (ret == 0 && !s->name_seen) {
+        s->ticket_taken = 1;
+    }
     return ret;
 }
 #endif
 
 static int stapler_tls_resumption_init(stapler_tls_config_t *config)
 {
+    unsigned i;
     int ret = 0;
 
+    for (i = 0; i < STAPLER_MAX_IDENTITIES; i++) {
+        if (!config->presents[i]) {
+            continue;
+        }
 #if defined(MBEDTLS_SSL_CACHE_C)
-    mbedtls_ssl_cache_init(&config->cache);
-    mbedtls_ssl_conf_session_cache(&config->conf, config, stapler_tls_cache_get, stapler_tls_cache_set);
+        mbedtls_ssl_cache_init(&config->cache[i]);
 #endif
 #if defined(MBEDTLS_SSL_TICKET_C)
-    mbedtls_ssl_ticket_init(&config->ticket);
-    ret = stapler_mbedtls_platform_ticket_setup(&config->ticket, CONFIG_STAPLER_TLS_TICKET_LIFETIME_S);
-    if (ret == 0) {
-        mbedtls_ssl_conf_session_tickets_cb(&config->conf, stapler_tls_ticket_write, stapler_tls_ticket_parse,
-                                            config);
-    }
+        mbedtls_ssl_ticket_init(&config->ticket[i]);
+        if (ret == 0) {
+            ret = stapler_mbedtls_platform_ticket_setup(&config->ticket[i], CONFIG_STAPLER_TLS_TICKET_LIFETIME_S);
+        }
 #endif
+    }
     config->resumption = 1;
     return ret;
 }
+
+static void stapler_tls_resumption_free(stapler_tls_config_t *config)
+{
+    unsigned i;
+
+    for (i = 0; i < STAPLER_MAX_IDENTITIES; i++) {
+        if (config->presents[i]) {
+#if defined(MBEDTLS_SSL_CACHE_C)
+            mbedtls_ssl_cache_free(&config->cache[i]);
+#endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+            mbedtls_ssl_ticket_free(&config->ticket[i]);
+#endif
+        }
+    }
+    config->resumption = 0;
+}
 #endif /* CONFIG_STAPLER_TLS_RESUMPTION */
+
+#if defined(MBEDTLS_SSL_SRV_C) && defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
+/* Server, select_by_name: the client's host name picks the identity presented, options.
+ * identity first, then the others in order. Called while the ClientHello's extensions are
+ * read; the cert callback (must-staple), the cache and (in TLS 1.3 always) the ticket come
+ * after. */
+static int stapler_tls_sni_cb(void *context, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
+{
+    stapler_tls_session_t *s = context;
+    stapler_tls_config_t *config = s->config;
+    const unsigned first = config->options.identity;
+    const int again = s->name_seen; /* the second ClientHello after a HelloRetryRequest */
+    unsigned k, found = STAPLER_MAX_IDENTITIES;
+
+    s->name_seen = 1;
+    for (k = 0; k < STAPLER_MAX_IDENTITIES && found == STAPLER_MAX_IDENTITIES; k++) {
+        const unsigned i = (first + k) % STAPLER_MAX_IDENTITIES;
+
+        if (config->presents[i] &&
+            stapler_cert_matches_host(&config->agent->identity[i].chain, (const char *) name, len)) {
+            found = i;
+        }
+    }
+    if (again) {
+        /* RFC 8446 4.1.2: the same name again, or it is not the same client. */
+        return (found == STAPLER_MAX_IDENTITIES ? first : found) == s->identity ? 0 : -1;
+    }
+    stapler_tls_lock(config);
+    if (found == STAPLER_MAX_IDENTITIES) {
+        config->sni_unmatched++;
+    } else {
+        config->sni_matched++;
+    }
+    stapler_tls_unlock(config);
+    if (found == STAPLER_MAX_IDENTITIES || found == s->identity) {
+        return 0; /* RFC 6066 3: a server may go on with its default certificate */
+    }
+    if (s->ticket_taken) {
+        /* A TLS 1.2 ticket of the default identity came before this name of another: the
+         * session cannot be both (Mbed TLS has taken the ticket already). */
+        stapler_tls_line_t line = { "", 0 };
+
+        stapler_tls_put(&line, "tls: a session ticket of identity ");
+        stapler_tls_put_uint(&line, s->identity);
+        stapler_tls_put(&line, " came before a server_name of identity ");
+        stapler_tls_put_uint(&line, found);
+        stapler_tls_put(&line, ": refused (the client should not resume across names)");
+        stapler_tls_log(s, STAPLER_LOG_WARNING, &line);
+        stapler_tls_lock(config);
+        config->resumptions_other_name++;
+        stapler_tls_unlock(config);
+        return -1; /* alert unrecognized_name */
+    }
+    s->identity = found;
+    return mbedtls_ssl_set_hs_own_cert(ssl, &config->agent->identity[found].chain, &config->key[found]);
+}
+#endif
 
 /* --- The peer's staple ----------------------------------------------------------------- */
 
@@ -528,20 +641,114 @@ static int stapler_tls_bio_recv(void *context, unsigned char *buf, size_t len)
 
 /* --- Configuration ---------------------------------------------------------------------- */
 
+/* One identity's device key, from the credential store into config->key[identity]. */
+static int stapler_tls_load_key(stapler_tls_config_t *config, unsigned identity)
+{
+    stapler_agent_t *agent = config->agent;
+    const stapler_identity_credentials_t *cred = &agent->credentials.identity[identity];
+    int ret;
+
+    if (agent->identity[identity].chain.raw.len == 0 || cred->key.length == 0) {
+        return STAPLER_ERR_AGENT_NO_IDENTITY;
+    }
+    if (cred->key.length > sizeof(stapler_tls_key_der)) {
+        return STAPLER_ERR_BUFFER_TOO_SMALL;
+    }
+    ret = agent->port->flash.read(agent->port->context, cred->key.offset, stapler_tls_key_der, cred->key.length);
+    if (ret == 0) {
+        ret = stapler_mbedtls_platform_parse_key(&config->key[identity], &config->key_id[identity],
+                                                 stapler_tls_key_der, cred->key.length);
+    }
+    mbedtls_platform_zeroize(stapler_tls_key_der, sizeof(stapler_tls_key_der));
+    return ret;
+}
+
+/* The Mbed TLS settings of a configuration, into \p conf: the configuration's own (a
+ * client's, and a server's to check them at set-up) or a server session's, whose cache,
+ * ticket and SNI callbacks then get that session. */
+static int stapler_tls_conf_setup(stapler_tls_config_t *config, mbedtls_ssl_config *conf,
+                                  stapler_tls_session_t *session)
+{
+    const stapler_tls_options_t *options = &config->options;
+    stapler_agent_t *agent = config->agent;
+    int ret;
+
+    ret = mbedtls_ssl_config_defaults(conf, options->endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                      MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0) {
+        return ret;
+    }
+    stapler_mbedtls_platform_conf_ssl_rng(conf);
+    mbedtls_ssl_conf_min_tls_version(conf, options->min_version);
+    mbedtls_ssl_conf_max_tls_version(conf, options->max_version);
+    mbedtls_ssl_conf_verify(conf, stapler_tls_x509_dates, config);
+    if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
+        mbedtls_ssl_conf_authmode(conf, options->verify_peer ? MBEDTLS_SSL_VERIFY_REQUIRED
+                                                             : MBEDTLS_SSL_VERIFY_NONE);
+    } else {
+        mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    }
+    if (options->trust != NULL) {
+        mbedtls_ssl_conf_ca_chain(conf, options->trust, NULL);
+    }
+    if (config->presents[options->identity]) {
+        ret = mbedtls_ssl_conf_own_cert(conf, &agent->identity[options->identity].chain,
+                                        &config->key[options->identity]);
+        if (ret != 0) {
+            return ret;
+        }
+        mbedtls_ssl_conf_ocsp_staple_cb(conf, stapler_tls_staple_cb, config);
+    }
+    if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
+        mbedtls_ssl_conf_cert_cb(conf, stapler_tls_cert_cb);
+#if defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
+        if (options->select_by_name && session != NULL) {
+            mbedtls_ssl_conf_sni(conf, stapler_tls_sni_cb, session);
+        }
+#endif
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION)
+        if (config->resumption && session != NULL) {
+#if defined(MBEDTLS_SSL_CACHE_C)
+            mbedtls_ssl_conf_session_cache(conf, session, stapler_tls_cache_get, stapler_tls_cache_set);
+#endif
+#if defined(MBEDTLS_SSL_TICKET_C)
+            mbedtls_ssl_conf_session_tickets_cb(conf, stapler_tls_ticket_write, stapler_tls_ticket_parse, session);
+#endif
+        }
+#endif
+    }
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    else {
+        /* Keep sessions (options.resume): ask for TLS 1.2 tickets and take TLS 1.3 ones; a
+         * client that keeps none asks for none. */
+        stapler_mbedtls_platform_conf_client_tickets(conf, options->resume);
+    }
+#endif
+    if (options->peer_staple != STAPLER_TLS_PEER_STAPLE_IGNORE) {
+        mbedtls_ssl_conf_ocsp_verify_cb(conf, stapler_tls_verify_cb, config);
+    }
+    return 0;
+}
+
 int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent,
                             const stapler_tls_options_t *options)
 {
-    const stapler_identity_credentials_t *cred;
-    stapler_identity_t *id;
+    unsigned i;
     int ret;
 
     if (config == NULL || agent == NULL || options == NULL || agent->port == NULL ||
         options->identity >= agent->identity_count) {
         return STAPLER_ERR_INVALID_ARGUMENT;
     }
+#if !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
+    if (options->select_by_name) {
+        return STAPLER_ERR_INVALID_ARGUMENT; /* Mbed TLS built without SNI */
+    }
+#endif
     memset(config, 0, sizeof(*config));
     config->agent = agent;
     config->options = *options;
+    config->options.select_by_name = options->select_by_name && options->endpoint == MBEDTLS_SSL_IS_SERVER;
     config->enforce_peer_must_staple = STAPLER_IS_ENABLED(CONFIG_STAPLER_TLS_ENFORCE_PEER_MUST_STAPLE);
     if (config->options.min_version == 0) {
         config->options.min_version = MBEDTLS_SSL_VERSION_TLS1_2;
@@ -554,74 +761,36 @@ int stapler_tls_config_init(stapler_tls_config_t *config, stapler_agent_t *agent
         config->options.peer_staple = STAPLER_TLS_PEER_STAPLE_REQUIRE;
     }
     mbedtls_ssl_config_init(&config->conf);
-    mbedtls_pk_init(&config->key);
-    config->key_id = MBEDTLS_SVC_KEY_ID_INIT;
-
-    ret = mbedtls_ssl_config_defaults(&config->conf, options->endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                      MBEDTLS_SSL_PRESET_DEFAULT);
-    if (ret != 0) {
-        goto fail;
-    }
-    stapler_mbedtls_platform_conf_ssl_rng(&config->conf);
-    mbedtls_ssl_conf_min_tls_version(&config->conf, config->options.min_version);
-    mbedtls_ssl_conf_max_tls_version(&config->conf, config->options.max_version);
-    mbedtls_ssl_conf_verify(&config->conf, stapler_tls_x509_dates, config);
-
-    if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
-        mbedtls_ssl_conf_authmode(&config->conf, options->verify_peer ? MBEDTLS_SSL_VERIFY_REQUIRED
-                                                                      : MBEDTLS_SSL_VERIFY_NONE);
-    } else {
-        mbedtls_ssl_conf_authmode(&config->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    }
-    if (options->trust != NULL) {
-        mbedtls_ssl_conf_ca_chain(&config->conf, options->trust, NULL);
+    for (i = 0; i < STAPLER_MAX_IDENTITIES; i++) {
+        mbedtls_pk_init(&config->key[i]);
+        config->key_id[i] = MBEDTLS_SVC_KEY_ID_INIT;
     }
 
-    id = &agent->identity[options->identity];
-    cred = &agent->credentials.identity[options->identity];
+    /* The keys: the identity's when it presents a certificate; by name, every other
+     * identity's that has a chain and a key (one without is left out, not an error). */
     if (options->present_certificate || options->endpoint == MBEDTLS_SSL_IS_SERVER) {
-        if (id->chain.raw.len == 0 || cred->key.length == 0) {
-            ret = STAPLER_ERR_AGENT_NO_IDENTITY;
-            goto fail;
-        }
-        if (cred->key.length > sizeof(stapler_tls_key_der)) {
-            ret = STAPLER_ERR_BUFFER_TOO_SMALL;
-            goto fail;
-        }
-        ret = agent->port->flash.read(agent->port->context, cred->key.offset, stapler_tls_key_der,
-                                      cred->key.length);
-        if (ret == 0) {
-            ret = stapler_mbedtls_platform_parse_key(&config->key, &config->key_id,
-                                                     stapler_tls_key_der, cred->key.length);
-        }
-        mbedtls_platform_zeroize(stapler_tls_key_der, sizeof(stapler_tls_key_der));
+        ret = stapler_tls_load_key(config, options->identity);
         if (ret != 0) {
             goto fail;
         }
-        ret = mbedtls_ssl_conf_own_cert(&config->conf, &id->chain, &config->key);
-        if (ret != 0) {
-            goto fail;
+        config->presents[options->identity] = 1;
+        for (i = 0; config->options.select_by_name && i < agent->identity_count; i++) {
+            if (i != options->identity && stapler_tls_load_key(config, i) == 0) {
+                config->presents[i] = 1;
+            }
         }
-        mbedtls_ssl_conf_ocsp_staple_cb(&config->conf, stapler_tls_staple_cb, config);
     }
-    if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
-        mbedtls_ssl_conf_cert_cb(&config->conf, stapler_tls_cert_cb);
 #if defined(CONFIG_STAPLER_TLS_RESUMPTION)
+    if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
         ret = stapler_tls_resumption_init(config);
         if (ret != 0) {
             goto fail;
         }
-#endif
-    }
-#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
-    else {
-        /* Keep sessions (options.resume): ask for TLS 1.2 tickets and take TLS 1.3 ones; a
-         * client that keeps none asks for none. */
-        stapler_mbedtls_platform_conf_client_tickets(&config->conf, config->options.resume);
     }
 #endif
-    if (config->options.peer_staple != STAPLER_TLS_PEER_STAPLE_IGNORE) {
-        mbedtls_ssl_conf_ocsp_verify_cb(&config->conf, stapler_tls_verify_cb, config);
+    ret = stapler_tls_conf_setup(config, &config->conf, NULL);
+    if (ret != 0) {
+        goto fail;
     }
     return 0;
 
@@ -659,11 +828,12 @@ int stapler_tls_load_trust(stapler_agent_t *agent, unsigned identity, mbedtls_x5
 
 void stapler_tls_config_free(stapler_tls_config_t *config)
 {
+    unsigned i;
+
     if (config == NULL) {
         return;
     }
     mbedtls_ssl_config_free(&config->conf);
-    stapler_mbedtls_platform_free_key(&config->key, &config->key_id);
 #if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
     if (config->has_saved) {
         mbedtls_ssl_session_free(&config->saved);
@@ -672,15 +842,13 @@ void stapler_tls_config_free(stapler_tls_config_t *config)
 #endif
 #if defined(CONFIG_STAPLER_TLS_RESUMPTION)
     if (config->resumption) {
-#if defined(MBEDTLS_SSL_CACHE_C)
-        mbedtls_ssl_cache_free(&config->cache);
-#endif
-#if defined(MBEDTLS_SSL_TICKET_C)
-        mbedtls_ssl_ticket_free(&config->ticket);
-#endif
-        config->resumption = 0;
+        stapler_tls_resumption_free(config);
     }
 #endif
+    for (i = 0; i < STAPLER_MAX_IDENTITIES; i++) {
+        stapler_mbedtls_platform_free_key(&config->key[i], &config->key_id[i]);
+        config->presents[i] = 0;
+    }
 }
 
 /* --- Sessions ---------------------------------------------------------------------------- */
@@ -754,8 +922,21 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
     /* Lowered to the end of each staple of the peer verified, 0 when its certificate came
      * without one; without asking for staples, the peer's status is no part of the session. */
     session->peer_until = INT64_MAX;
+    session->identity = config->options.identity;
     mbedtls_ssl_init(&session->ssl);
-    ret = mbedtls_ssl_setup(&session->ssl, &config->conf);
+#if defined(MBEDTLS_SSL_SRV_C)
+    if (config->options.endpoint == MBEDTLS_SSL_IS_SERVER) {
+        mbedtls_ssl_config_init(&session->conf);
+        session->has_conf = 1;
+        ret = stapler_tls_conf_setup(config, &session->conf, session);
+        if (ret == 0) {
+            ret = mbedtls_ssl_setup(&session->ssl, &session->conf);
+        }
+    } else
+#endif
+    {
+        ret = mbedtls_ssl_setup(&session->ssl, &config->conf);
+    }
     if (ret == 0 && config->options.endpoint == MBEDTLS_SSL_IS_CLIENT) {
         ret = mbedtls_ssl_set_hostname(&session->ssl, server_name);
     }
@@ -766,6 +947,12 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
 #endif
     if (ret != 0) {
         mbedtls_ssl_free(&session->ssl);
+#if defined(MBEDTLS_SSL_SRV_C)
+        if (session->has_conf) {
+            mbedtls_ssl_config_free(&session->conf);
+            session->has_conf = 0;
+        }
+#endif
         session->config = NULL;
         return ret;
     }
@@ -774,7 +961,7 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
     mbedtls_ssl_set_bio(&session->ssl, session, stapler_tls_bio_send, stapler_tls_bio_recv, NULL);
     if (config->options.endpoint == MBEDTLS_SSL_IS_CLIENT && config->options.present_certificate &&
         !config->options.test_staple_override &&
-        config->agent->identity[config->options.identity].must_staple) {
+        config->agent->identity[session->identity].must_staple) {
         stapler_identity_status_t status;
 
         /* RFC 7633: every server that honours must-staple rejects our certificate without a
@@ -782,7 +969,7 @@ int stapler_tls_session_init(stapler_tls_session_t *session, stapler_tls_config_
          * aborted would tell the server nothing it could act on: the session is over at once,
          * before a byte is sent, and stapler_tls_session_handshake() returns why. (A server
          * cannot choose its moment: it refuses from stapler_tls_cert_cb(), with an alert.) */
-        if (stapler_agent_status(config->agent, config->options.identity, &status) != 0 ||
+        if (stapler_agent_status(config->agent, session->identity, &status) != 0 ||
             !status.serving) {
             stapler_tls_session_over(session, STAPLER_ERR_TLS_MUST_STAPLE);
         }
@@ -833,7 +1020,7 @@ const char *stapler_tls_error_slug(int result)
 static void stapler_tls_log_refusal(const stapler_tls_session_t *session)
 {
     stapler_tls_config_t *config = session->config;
-    const unsigned identity = config->options.identity;
+    const unsigned identity = session->identity;
     stapler_identity_status_t status;
     stapler_tls_line_t line = { "", 0 };
 
@@ -883,11 +1070,11 @@ static void stapler_tls_session_over(stapler_tls_session_t *session, int result)
     session->counted = 1;
     session->result = result;
     if (session->held) {
-        stapler_agent_staple_release(config->agent, config->options.identity, session->held_der);
+        stapler_agent_staple_release(config->agent, session->identity, session->held_der);
         session->held = 0;
     }
     if (config->options.present_certificate || config->options.endpoint == MBEDTLS_SSL_IS_SERVER) {
-        stapler_agent_handshake_done(config->agent, config->options.identity,
+        stapler_agent_handshake_done(config->agent, session->identity,
                                      stapler_tls_session_outcome(session));
     }
     if (result == STAPLER_ERR_TLS_MUST_STAPLE) {
@@ -1002,7 +1189,7 @@ void stapler_tls_session_free(stapler_tls_session_t *session)
         stapler_tls_session_over(session, session->refusing ? STAPLER_ERR_TLS_MUST_STAPLE : MBEDTLS_ERR_SSL_CONN_EOF);
     }
     if (session->held) {
-        stapler_agent_staple_release(session->config->agent, session->config->options.identity,
+        stapler_agent_staple_release(session->config->agent, session->identity,
                                      session->held_der);
         session->held = 0;
     }
@@ -1010,5 +1197,11 @@ void stapler_tls_session_free(stapler_tls_session_t *session)
         (void) mbedtls_ssl_close_notify(&session->ssl);
     }
     mbedtls_ssl_free(&session->ssl);
+#if defined(MBEDTLS_SSL_SRV_C)
+    if (session->has_conf) {
+        mbedtls_ssl_config_free(&session->conf);
+        session->has_conf = 0;
+    }
+#endif
     session->config = NULL;
 }

@@ -3,7 +3,9 @@
  * \brief Stapling in Mbed TLS handshakes: the glue between the agent's cache, Stapler's OCSP
  *        code and Mbed TLS patched with MBEDTLS_SSL_OCSP_STAPLING (port/mbedtls/patches).
  *
- * One stapler_tls_config_t per role (client or server) and identity; one
+ * One stapler_tls_config_t per role (client or server) and identity (a server may instead
+ * pick, per connection, the identity whose certificate is for the name the client asks for:
+ * options.select_by_name); one
  * stapler_tls_session_t per connection, over the port's non-blocking transport (the same
  * one the agent fetches with; port/lwip on a device and in stapler-sim). Everything is
  * static or in Mbed TLS's arena; nothing here blocks: stapler_tls_session_handshake() and
@@ -25,9 +27,10 @@
  * our staple when the session was made. So a session is resumed only while that status still
  * holds: the identity serves a valid good staple (or has no OCSP at all). While our
  * certificate is revoked, or a must-staple identity has no valid staple, nothing is resumed,
- * and the first handshake or resumption attempt that finds so drops every session made
- * before (the cache is emptied, both ticket keys are replaced); so does the first one after
- * the status has recovered. A ticket's lifetime is never longer than
+ * and the first handshake or resumption attempt that finds so drops every session of that
+ * identity made before (its cache is emptied, both its ticket keys are replaced); so does the
+ * first one after the status has recovered. A session is resumed only for the identity it
+ * was made with (select_by_name: never for another name's identity). A ticket's lifetime is never longer than
  * the staple's remaining validity, nor CONFIG_STAPLER_TLS_TICKET_LIFETIME_S. Mbed TLS's clock
  * for ticket ages is the monotonic clock, so no SNTP answer can make a ticket look young.
  *
@@ -95,6 +98,16 @@ typedef struct {
      *  (nextUpdate, at the agent's time); a session from a handshake without a verified staple
      *  is kept only when the peer's staple is not asked for (STAPLER_TLS_PEER_STAPLE_IGNORE). */
     int resume;
+    /** Server (MBEDTLS_SSL_SERVER_NAME_INDICATION): present, per connection, the identity
+     *  whose certificate is for the host name the client sends (SNI, RFC 6066; matched as
+     *  stapler_cert_matches_host() does: dNSNames, else the commonName), trying `identity`
+     *  first and then the others in order; every identity with a chain and a private key takes
+     *  part. A client that names no host, or one no certificate is for, gets `identity`
+     *  (counted: sni_unmatched). Its staple, must-staple refusal, outcome counts and
+     *  resumption are then that identity's: a session made under one identity is never
+     *  resumed under another (RFC 6066 3; the cache and ticket keys are per identity), and a
+     *  revocation of one drops only that identity's sessions. */
+    int select_by_name;
 } stapler_tls_options_t;
 
 /** Shared by the connections of one role; allocate statically. */
@@ -102,17 +115,20 @@ typedef struct {
     mbedtls_ssl_config conf;
     stapler_agent_t *agent;
     stapler_tls_options_t options;
-    mbedtls_pk_context key;
-    mbedtls_svc_key_id_t key_id;     /* the device key in PSA (null without PSA) */
+    /* Per identity: whether this configuration presents it, its device key (in PSA: key_id,
+     * null without PSA). Without select_by_name only options.identity is presented. */
+    unsigned char presents[STAPLER_MAX_IDENTITIES];
+    mbedtls_pk_context key[STAPLER_MAX_IDENTITIES];
+    mbedtls_svc_key_id_t key_id[STAPLER_MAX_IDENTITIES];
     int enforce_peer_must_staple;
-    /* Resumption (a server with CONFIG_STAPLER_TLS_RESUMPTION): the cache and the ticket
-     * keys, used only under the port's lock (the flush replaces both). */
+    /* Resumption (a server with CONFIG_STAPLER_TLS_RESUMPTION): per identity presented, the
+     * cache and the ticket keys, used only under the port's lock (the flush replaces both). */
     int resumption;
 #if defined(MBEDTLS_SSL_CACHE_C)
-    mbedtls_ssl_cache_context cache;
+    mbedtls_ssl_cache_context cache[STAPLER_MAX_IDENTITIES];
 #endif
 #if defined(MBEDTLS_SSL_TICKET_C)
-    mbedtls_ssl_ticket_context ticket;
+    mbedtls_ssl_ticket_context ticket[STAPLER_MAX_IDENTITIES];
 #endif
 #if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
     mbedtls_ssl_session saved;       /**< client: the session to offer next (options.resume) */
@@ -121,9 +137,12 @@ typedef struct {
 #endif
     uint32_t resumed;                /**< sessions resumed (server: cache or ticket; client: offered and taken) */
     uint32_t resumptions_refused;    /**< a known session or valid ticket not resumed: the status did not allow it */
-    uint32_t resumption_flushes;     /**< times every earlier session was dropped (the status turned bad: revoked,
-                                          must-staple without staple; or recovered) */
-    int status_bad;                  /**< the identity's status allowed no resumption when last looked at */
+    uint32_t resumption_flushes;     /**< times every earlier session of an identity was dropped (its status turned
+                                          bad: revoked, must-staple without staple; or recovered) */
+    uint32_t resumptions_other_name; /**< a session or ticket of another identity than the name asked for: not resumed */
+    uint32_t sni_matched;            /**< select_by_name: handshakes whose SNI named a certificate we present */
+    uint32_t sni_unmatched;          /**< ... that named none (options.identity presented) */
+    int status_bad[STAPLER_MAX_IDENTITIES]; /**< the identity's status allowed no resumption when last looked at */
 } stapler_tls_config_t;
 
 /** What happened to the peer's staple in one handshake. */
@@ -143,6 +162,16 @@ typedef struct {
 typedef struct stapler_tls_session {
     mbedtls_ssl_context ssl;
     stapler_tls_config_t *config;
+#if defined(MBEDTLS_SSL_SRV_C)
+    /* A server's own copy of the configuration's Mbed TLS settings: the cache, ticket and SNI
+     * callbacks get this session as their context (Mbed TLS gives them no SSL context), so
+     * they know the identity the connection is for. */
+    mbedtls_ssl_config conf;
+    int has_conf;
+#endif
+    unsigned identity;                   /**< the identity presented (a server: as the SNI picked it) */
+    int name_seen;                       /**< server: the SNI callback ran */
+    int ticket_taken;                    /**< server: a TLS 1.2 ticket was accepted before the SNI came */
     const stapler_port_t *port;
     int connection;                      /**< the transport's */
     int held;                            /**< we hold the agent's staple ... */

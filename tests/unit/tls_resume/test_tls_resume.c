@@ -10,6 +10,7 @@
 
 #include "unity.h"
 
+#include "mbedtls/platform.h"
 #include "mbedtls/ssl.h"
 #include "stapler/agent.h"
 #include "stapler/error.h"
@@ -204,7 +205,25 @@ typedef struct {
     const mbedtls_ssl_session *resume;
     mbedtls_ssl_session *save;       /* receives the session (TLS 1.3: from the ticket) */
     int server_fails_with;           /* 0, or the error the server's handshake must end with */
+    const char *host;                /* the name the client sends (SNI); NULL: "gateway" */
+    int *presented;                  /* receives the identity whose certificate came (-1: another) */
+    int no_sni;                      /* the client names no host at all */
 } connection_t;
+
+/* The client asks for the server's staple and keeps the length of the end-entity one. */
+static size_t staple_seen;
+
+static int see_staple(void *context, mbedtls_ssl_context *ssl, const mbedtls_x509_crt *chain, int depth,
+                      const unsigned char *staple, size_t staple_len)
+{
+    (void) context;
+    (void) ssl;
+    (void) chain;
+    if (depth == 0) {
+        staple_seen = staple != NULL ? staple_len : 0;
+    }
+    return 0;
+}
 
 /* Returns 1 when the server resumed the session, 0 for a full handshake; fails the test when
  * the handshake fails. */
@@ -229,9 +248,13 @@ static int connect_once(const connection_t *c)
     mbedtls_ssl_conf_session_tickets(&cconf, c->tickets ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
                                                         : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
     mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&cconf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+    if (c->presented != NULL) {
+        mbedtls_ssl_conf_ocsp_verify_cb(&cconf, see_staple, NULL);
+    }
+    staple_seen = 0;
     TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_setup(&cli, &cconf));
     mbedtls_ssl_set_bio(&cli, NULL, cli_send, cli_recv, NULL);
-    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_set_hostname(&cli, "gateway"));
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_set_hostname(&cli, c->no_sni ? NULL : c->host != NULL ? c->host : "gateway"));
     if (c->resume != NULL) {
         TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_set_session(&cli, c->resume));
     }
@@ -247,6 +270,22 @@ static int connect_once(const connection_t *c)
     }
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, cret, "client handshake");
     TEST_ASSERT_EQUAL_INT_MESSAGE(0, sret, "server handshake");
+    if (c->presented != NULL) {
+        const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&cli);
+        unsigned i;
+
+        *c->presented = -1;
+        for (i = 0; peer != NULL && i < agent.identity_count; i++) {
+            if (peer->raw.len == agent.identity[i].chain.raw.len &&
+                memcmp(peer->raw.p, agent.identity[i].chain.raw.p, peer->raw.len) == 0) {
+                *c->presented = (int) i;
+            }
+        }
+        /* (Resumed, the certificate is the original session's: none was sent, nor a staple.) */
+        TEST_ASSERT_EQUAL_INT_MESSAGE(*c->presented, (int) srv.identity, "the server's identity is not the one sent");
+        TEST_ASSERT_EQUAL_UINT_MESSAGE(server.resumed > resumed_before ? 0 : agent.identity[srv.identity].staple_len,
+                                       staple_seen, "not the presented identity's staple");
+    }
     if (c->save != NULL) {
         if (c->version == MBEDTLS_SSL_VERSION_TLS1_3) {
             unsigned char byte;
@@ -269,7 +308,7 @@ static int connect_once(const connection_t *c)
 static void full_then_resume(mbedtls_ssl_protocol_version version, int tickets)
 {
     mbedtls_ssl_session saved;
-    connection_t c = { version, tickets, NULL, &saved, 0 };
+    connection_t c = { version, tickets, NULL, &saved, 0, NULL, NULL, 0 };
 
     mbedtls_ssl_session_init(&saved);
     TEST_ASSERT_FALSE(connect_once(&c));
@@ -289,9 +328,9 @@ static void test_tls13_resumes_from_a_ticket(void) { full_then_resume(MBEDTLS_SS
 static void test_a_revocation_learned_later_ends_every_resumption(void)
 {
     mbedtls_ssl_session s12c, s12t, s13;
-    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 0, NULL, &s12c, 0 };
-    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12t, 0 };
-    connection_t d = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13, 0 };
+    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 0, NULL, &s12c, 0, NULL, NULL, 0 };
+    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12t, 0, NULL, NULL, 0 };
+    connection_t d = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13, 0, NULL, NULL, 0 };
 
     mbedtls_ssl_session_init(&s12c);
     mbedtls_ssl_session_init(&s12t);
@@ -323,7 +362,7 @@ static void test_a_revocation_learned_later_ends_every_resumption(void)
 static void test_a_session_does_not_outlive_its_staple(void)
 {
     mbedtls_ssl_session saved;
-    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved, 0 };
+    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved, 0, NULL, NULL, 0 };
 
     mbedtls_ssl_session_init(&saved);
     TEST_ASSERT_FALSE(connect_once(&c));
@@ -340,7 +379,7 @@ static void test_a_session_does_not_outlive_its_staple(void)
 static void test_a_ticket_lives_no_longer_than_the_staple(void)
 {
     mbedtls_ssl_session saved;
-    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved, 0 };
+    connection_t c = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &saved, 0, NULL, NULL, 0 };
 
     TEST_ASSERT_TRUE(CONFIG_STAPLER_TLS_TICKET_LIFETIME_S > 1000);
     wall = agent.identity[0].single.next_update - 1000;
@@ -364,8 +403,8 @@ static void test_a_must_staple_identity_without_its_staple_drops_every_session(v
 {
     stapler_tls_options_t options;
     mbedtls_ssl_session s12, s13;
-    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12, 0 };
-    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13, 0 };
+    connection_t a = { MBEDTLS_SSL_VERSION_TLS1_2, 1, NULL, &s12, 0, NULL, NULL, 0 };
+    connection_t b = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &s13, 0, NULL, NULL, 0 };
 
     stapler_tls_config_free(&server);
     provision_and_boot("leaf-muststaple.der", "leaf-muststaple-key-pkcs8.der", "good-muststaple.der");
@@ -501,6 +540,169 @@ static void test_a_client_keeps_nothing_from_a_peer_that_turned_revoked(void)
     client_teardown();
 }
 
+/* --- The server picks the identity by the name the client asks for (SNI) ------------------ */
+
+/* Two identities on the image: 0 = leaf-rsa (CN gateway-rsa), 1 = leaf-ec (CN gateway-ec),
+ * each with its good response; the server presents either by name. */
+static void provision_two_and_serve_by_name(void)
+{
+    static unsigned char key0[4096], key1[4096], cert1[4096], ca1[4096];
+    stapler_credential_input_t in[2];
+    stapler_ocsp_response_t response;
+    stapler_tls_options_t options;
+    size_t length;
+    long key0_len, key1_len, cert1_len, ca1_len;
+
+    stapler_tls_config_free(&server);
+    memset(memory, 0xFF, sizeof(memory));
+    load(0, "leaf-rsa.der");
+    load(1, "ca-rsa.der");
+    key0_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-rsa-key-pkcs8.der", key0, sizeof(key0));
+    key1_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-ec-key-pkcs8.der", key1, sizeof(key1));
+    cert1_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-ec.der", cert1, sizeof(cert1));
+    ca1_len = stapler_test_read(STAPLER_VECTOR_DIR, "ca-ec.der", ca1, sizeof(ca1));
+    TEST_ASSERT_TRUE(key0_len > 0 && key1_len > 0 && cert1_len > 0 && ca1_len > 0);
+    memset(in, 0, sizeof(in));
+    in[0].chain_length = in[1].chain_length = 1;
+    in[0].chain[0] = der[0];
+    in[0].chain_len[0] = der_len[0];
+    in[0].issuer = der[1];
+    in[0].issuer_len = der_len[1];
+    in[0].key = key0;
+    in[0].key_len = (size_t) key0_len;
+    in[1].chain[0] = cert1;
+    in[1].chain_len[0] = (size_t) cert1_len;
+    in[1].issuer = ca1;
+    in[1].issuer_len = (size_t) ca1_len;
+    in[1].key = key1;
+    in[1].key_len = (size_t) key1_len;
+    in[0].url = in[1].url = "http://127.0.0.1:9/";
+    TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(in, 2, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
+    load(2, "good-rsa-byname.der");
+    TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der[2], der_len[2]));
+    wall = response.produced_at + 60;
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_init(&agent, &port));
+    TEST_ASSERT_EQUAL_INT(2, (int) agent.identity_count);
+    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    load(2, "good-ec.der");
+    TEST_ASSERT_EQUAL_INT(0, stapler_agent_offer(&agent, 1, der[2], der_len[2]));
+    TEST_ASSERT_TRUE(agent.identity[0].staple_len > 0 && agent.identity[1].staple_len > 0);
+    TEST_ASSERT_TRUE(agent.identity[0].staple_len != agent.identity[1].staple_len);
+    memset(&options, 0, sizeof(options));
+    options.endpoint = MBEDTLS_SSL_IS_SERVER;
+    options.identity = 0;
+    options.select_by_name = 1;
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_config_init(&server, &agent, &options));
+    TEST_ASSERT_TRUE(server.presents[0] && server.presents[1]);
+}
+
+static int presented_for(mbedtls_ssl_protocol_version version, const char *host, int no_sni)
+{
+    int presented = -2;
+    connection_t c = { version, 1, NULL, NULL, 0, host, &presented, no_sni };
+
+    TEST_ASSERT_FALSE(connect_once(&c));
+    return presented;
+}
+
+static void sni_picks(mbedtls_ssl_protocol_version version)
+{
+    provision_two_and_serve_by_name();
+    TEST_ASSERT_EQUAL_INT_MESSAGE(1, presented_for(version, "gateway-ec", 0), "gateway-ec");
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, presented_for(version, "gateway-rsa", 0), "gateway-rsa");
+    TEST_ASSERT_EQUAL_INT_MESSAGE(1, presented_for(version, "GATEWAY-EC", 0), "GATEWAY-EC");
+    TEST_ASSERT_EQUAL_UINT32(3, server.sni_matched);
+    /* A name of no certificate we hold, or none at all: the default identity (RFC 6066 3). */
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, presented_for(version, "nobody.example.test", 0), "unknown name");
+    TEST_ASSERT_EQUAL_UINT32(1, server.sni_unmatched);
+    TEST_ASSERT_EQUAL_INT_MESSAGE(0, presented_for(version, NULL, 1), "no SNI");
+    TEST_ASSERT_EQUAL_UINT32(3, server.sni_matched);
+    /* Each identity's handshakes are its own: two stapled for 1, three for 0. */
+    TEST_ASSERT_EQUAL_UINT32(2, agent.identity[1].handshakes_by_outcome[STAPLER_HANDSHAKE_STAPLED]);
+    TEST_ASSERT_EQUAL_UINT32(3, agent.identity[0].handshakes_by_outcome[STAPLER_HANDSHAKE_STAPLED]);
+}
+
+static void test_tls12_sni_picks_the_identity_the_client_names(void) { sni_picks(MBEDTLS_SSL_VERSION_TLS1_2); }
+static void test_tls13_sni_picks_the_identity_the_client_names(void) { sni_picks(MBEDTLS_SSL_VERSION_TLS1_3); }
+
+/* A TLS 1.3 client keeps the name with the ticket and offers it only to that name (Mbed TLS
+ * and every browser do); this one is made to offer it to another, as OpenSSL's s_client
+ * does. */
+static void rename_ticket(mbedtls_ssl_session *session, const char *host)
+{
+    const size_t n = strlen(host) + 1;
+
+    mbedtls_free(session->hostname);
+    session->hostname = mbedtls_calloc(1, n);
+    TEST_ASSERT_NOT_NULL(session->hostname);
+    memcpy(session->hostname, host, n);
+}
+
+/* A session made for one name is never resumed for another (RFC 6066 3): a full handshake
+ * with the other identity's certificate and staple; the session still resumes for its own
+ * name. */
+static void no_resumption_across_names(mbedtls_ssl_protocol_version version, int tickets)
+{
+    mbedtls_ssl_session saved;
+    int presented = -2;
+    connection_t c = { version, tickets, NULL, &saved, 0, "gateway-rsa", &presented, 0 };
+
+    provision_two_and_serve_by_name();
+    mbedtls_ssl_session_init(&saved);
+    TEST_ASSERT_FALSE(connect_once(&c));
+    TEST_ASSERT_EQUAL_INT(0, presented);
+    c.resume = &saved;
+    c.save = NULL;
+    c.host = "gateway-ec";
+    if (version == MBEDTLS_SSL_VERSION_TLS1_3) {
+        rename_ticket(&saved, "gateway-ec");
+    }
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&c), "a session of gateway-rsa resumed for gateway-ec");
+    TEST_ASSERT_EQUAL_INT_MESSAGE(1, presented, "not gateway-ec's certificate");
+    if (tickets) {
+        TEST_ASSERT_EQUAL_UINT32(1, server.resumptions_other_name);
+    }
+    c.host = "gateway-rsa";
+    if (version == MBEDTLS_SSL_VERSION_TLS1_3) {
+        rename_ticket(&saved, "gateway-rsa");
+    }
+    TEST_ASSERT_TRUE_MESSAGE(connect_once(&c), "not resumed for its own name");
+    TEST_ASSERT_EQUAL_INT(0, presented);
+    mbedtls_ssl_session_free(&saved);
+}
+
+static void test_tls12_cache_no_resumption_across_names(void) { no_resumption_across_names(MBEDTLS_SSL_VERSION_TLS1_2, 0); }
+static void test_tls12_ticket_no_resumption_across_names(void) { no_resumption_across_names(MBEDTLS_SSL_VERSION_TLS1_2, 1); }
+static void test_tls13_ticket_no_resumption_across_names(void) { no_resumption_across_names(MBEDTLS_SSL_VERSION_TLS1_3, 1); }
+
+/* One identity's certificate is revoked: its sessions end, the other's go on resuming. */
+static void test_a_revocation_ends_only_that_identitys_sessions(void)
+{
+    mbedtls_ssl_session rsa, ec;
+    int presented = -2;
+    connection_t r = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &rsa, 0, "gateway-rsa", &presented, 0 };
+    connection_t e = { MBEDTLS_SSL_VERSION_TLS1_3, 1, NULL, &ec, 0, "gateway-ec", &presented, 0 };
+
+    provision_two_and_serve_by_name();
+    mbedtls_ssl_session_init(&rsa);
+    mbedtls_ssl_session_init(&ec);
+    TEST_ASSERT_FALSE(connect_once(&r));
+    TEST_ASSERT_FALSE(connect_once(&e));
+    monotonic += 2000;
+    wall += 2;
+    TEST_ASSERT_EQUAL_INT(0, offer("revoked-rsa-later.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_REVOKED, agent.identity[0].state);
+    r.resume = &rsa;
+    e.resume = &ec;
+    r.save = e.save = NULL;
+    TEST_ASSERT_FALSE_MESSAGE(connect_once(&r), "gateway-rsa resumed after its revocation");
+    TEST_ASSERT_TRUE_MESSAGE(connect_once(&e), "gateway-ec stopped resuming when gateway-rsa was revoked");
+    TEST_ASSERT_EQUAL_INT(1, presented);
+    TEST_ASSERT_EQUAL_UINT32(1, server.resumption_flushes);
+    mbedtls_ssl_session_free(&rsa);
+    mbedtls_ssl_session_free(&ec);
+}
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -514,5 +716,11 @@ int main(void)
     RUN_TEST(test_tls12_client_resumes_while_the_servers_staple_holds);
     RUN_TEST(test_tls13_client_resumes_while_the_servers_staple_holds);
     RUN_TEST(test_a_client_keeps_nothing_from_a_peer_that_turned_revoked);
+    RUN_TEST(test_tls12_sni_picks_the_identity_the_client_names);
+    RUN_TEST(test_tls13_sni_picks_the_identity_the_client_names);
+    RUN_TEST(test_tls12_cache_no_resumption_across_names);
+    RUN_TEST(test_tls12_ticket_no_resumption_across_names);
+    RUN_TEST(test_tls13_ticket_no_resumption_across_names);
+    RUN_TEST(test_a_revocation_ends_only_that_identitys_sessions);
     return UNITY_END();
 }

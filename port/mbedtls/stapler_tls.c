@@ -142,9 +142,10 @@ static int stapler_tls_cert_cb(mbedtls_ssl_context *ssl)
 
 /* --- Resumption, bounded by revocation -------------------------------------------------- */
 
-#if defined(CONFIG_STAPLER_TLS_RESUMPTION) || defined(MBEDTLS_SSL_SESSION_TICKETS)
+#if defined(CONFIG_STAPLER_TLS_RESUMPTION) || defined(MBEDTLS_SSL_SESSION_TICKETS) || \
+    (defined(MBEDTLS_SSL_SRV_C) && defined(MBEDTLS_SSL_SERVER_NAME_INDICATION))
 /* The port's lock, around what configurations share between sessions (the cache, the ticket
- * keys, a client's saved session). */
+ * keys, a client's saved session, the counters). */
 static void stapler_tls_lock(const stapler_tls_config_t *config)
 {
     if (config->agent->port->lock != NULL) {
@@ -682,6 +683,9 @@ static int stapler_tls_conf_setup(stapler_tls_config_t *config, mbedtls_ssl_conf
     mbedtls_ssl_conf_min_tls_version(conf, options->min_version);
     mbedtls_ssl_conf_max_tls_version(conf, options->max_version);
     mbedtls_ssl_conf_verify(conf, stapler_tls_x509_dates, config);
+    if (options->groups != NULL) {
+        mbedtls_ssl_conf_groups(conf, options->groups);
+    }
     if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
         mbedtls_ssl_conf_authmode(conf, options->verify_peer ? MBEDTLS_SSL_VERIFY_REQUIRED
                                                              : MBEDTLS_SSL_VERIFY_NONE);

@@ -313,16 +313,17 @@ static stapler_tls_config_t *fuzz_make_config(stapler_tls_config_t *config, int 
     if (!*ready) {
         const int side = fuzz_rng_current;
 
-        fuzz_tls_side(FUZZ_SIDE_SETUP);
         static const uint16_t p256[] = { MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
+        stapler_tls_options_t o = *options;
 
-        if (stapler_tls_config_init(config, &fuzz_agent, options) != 0) {
-            fuzz_fail("stapler_tls_config_init failed");
-        }
-        if (options->endpoint == MBEDTLS_SSL_IS_SERVER) {
+        fuzz_tls_side(FUZZ_SIDE_SETUP);
+        if (o.endpoint == MBEDTLS_SSL_IS_SERVER) {
             /* The firmware's one key-exchange group; a client that offers another first
              * gets a HelloRetryRequest. */
-            mbedtls_ssl_conf_groups(&config->conf, p256);
+            o.groups = p256;
+        }
+        if (stapler_tls_config_init(config, &fuzz_agent, &o) != 0) {
+            fuzz_fail("stapler_tls_config_init failed");
         }
         fuzz_tls_side(side);
         *ready = 1;
@@ -331,10 +332,10 @@ static stapler_tls_config_t *fuzz_make_config(stapler_tls_config_t *config, int 
 }
 
 stapler_tls_config_t *fuzz_tls_server_config(int versions, unsigned identity,
-                                             stapler_tls_peer_staple_t peer_staple, int verify_peer)
+                                             stapler_tls_peer_staple_t peer_staple, int verify_peer, int by_name)
 {
-    static stapler_tls_config_t configs[3][2][3][2];
-    static int ready[3][2][3][2];
+    static stapler_tls_config_t configs[3][2][3][2][2];
+    static int ready[3][2][3][2][2];
     stapler_tls_options_t o;
 
     memset(&o, 0, sizeof(o));
@@ -346,8 +347,9 @@ stapler_tls_config_t *fuzz_tls_server_config(int versions, unsigned identity,
     o.peer_staple = peer_staple;
     o.min_version = fuzz_min[versions];
     o.max_version = fuzz_max[versions];
-    return fuzz_make_config(&configs[versions][identity][peer_staple][verify_peer],
-                            &ready[versions][identity][peer_staple][verify_peer], &o);
+    o.select_by_name = by_name;
+    return fuzz_make_config(&configs[versions][identity][peer_staple][verify_peer][by_name],
+                            &ready[versions][identity][peer_staple][verify_peer][by_name], &o);
 }
 
 stapler_tls_config_t *fuzz_tls_client_config(int versions, stapler_tls_peer_staple_t peer_staple,
@@ -377,7 +379,7 @@ stapler_tls_config_t *fuzz_tls_server_options(uint8_t options)
     };
 
     return fuzz_tls_server_config((options & 3u) == 3u ? 0 : options & 3u, (options >> 2) & 1u,
-                                  peer[(options >> 3) & 3u], (options >> 5) & 1u);
+                                  peer[(options >> 3) & 3u], (options >> 5) & 1u, (options >> 6) & 1u);
 }
 
 stapler_tls_config_t *fuzz_tls_client_options(uint8_t options)
@@ -466,7 +468,7 @@ void fuzz_tls13_case(uint8_t options, fuzz_tls13_case_t *c)
         c->tested_state = MBEDTLS_SSL_SERVER_CERTIFICATE;
     } else {
         /* The client's Certificate, to Stapler as a server that asked for it. */
-        c->tested = fuzz_tls_server_config(2, 0, peer_staple, 1);
+        c->tested = fuzz_tls_server_config(2, 0, peer_staple, 1, 0);
         c->peer.endpoint = MBEDTLS_SSL_IS_CLIENT;
         c->peer.certificate = 1;
         c->peer.asks_staple = both_ways;

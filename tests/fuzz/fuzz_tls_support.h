@@ -54,13 +54,14 @@ void fuzz_tls_feed(const unsigned char *data, size_t len);
 /** Stapler's configurations, made on first use (from the set-up stream) and kept.
  *  versions: 0 TLS 1.2-1.3, 1 TLS 1.2 only, 2 TLS 1.3 only. */
 stapler_tls_config_t *fuzz_tls_server_config(int versions, unsigned identity,
-                                             stapler_tls_peer_staple_t peer_staple, int verify_peer);
+                                             stapler_tls_peer_staple_t peer_staple, int verify_peer, int by_name);
 stapler_tls_config_t *fuzz_tls_client_config(int versions, stapler_tls_peer_staple_t peer_staple,
                                              int present_certificate);
 
 /** The configuration an input's first byte selects. Server: bits 0-1 versions (3 as 0),
  *  bit 2 identity 1 (must-staple, no staple), bits 3-4 the peer's staple (ignore, check,
- *  require, check), bit 5 require a client certificate. Client: bits 0-1 versions, bits 2-3
+ *  require, check), bit 5 require a client certificate, bit 6 the identity by the client's
+ *  SNI (select_by_name; bit 2 the default). Client: bits 0-1 versions, bits 2-3
  *  the peer's staple (check, require, ignore, check), bit 4 present our certificate. */
 stapler_tls_config_t *fuzz_tls_server_options(uint8_t options);
 stapler_tls_config_t *fuzz_tls_client_options(uint8_t options);

@@ -108,6 +108,11 @@ typedef struct {
      *  resumed under another (RFC 6066 3; the cache and ticket keys are per identity), and a
      *  revocation of one drops only that identity's sessions. */
     int select_by_name;
+    /** Optional: the key-exchange groups offered or accepted, in order of preference, ended by
+     *  MBEDTLS_SSL_IANA_TLS_GROUP_NONE (kept; NULL: Mbed TLS's defaults). Set it here, not on
+     *  config->conf after stapler_tls_config_init(): a server session sets up its own Mbed
+     *  TLS configuration from these options. */
+    const uint16_t *groups;
 } stapler_tls_options_t;
 
 /** Shared by the connections of one role; allocate statically. */

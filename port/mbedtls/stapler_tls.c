@@ -128,6 +128,7 @@ static int stapler_tls_cert_cb(mbedtls_ssl_context *ssl)
         return STAPLER_ERR_INVALID_ARGUMENT;
     }
     config = s->config;
+    s->hello_seen = 1; /* the identity is settled: a later ClientHello may not change it */
     if (config->options.test_staple_override || s->held ||
         !config->agent->identity[s->identity].must_staple) {
         return 0;
@@ -399,7 +400,10 @@ static int stapler_tls_sni_cb(void *context, mbedtls_ssl_context *ssl, const uns
     stapler_tls_session_t *s = context;
     stapler_tls_config_t *config = s->config;
     const unsigned first = config->options.identity;
-    const int again = s->name_seen; /* the second ClientHello after a HelloRetryRequest */
+    /* A second ClientHello (after a HelloRetryRequest): the first one was read to its end
+     * (the cert callback ran, perhaps holding that identity's staple), with or without a
+     * name. */
+    const int again = s->hello_seen || s->name_seen;
     unsigned k, found = STAPLER_MAX_IDENTITIES;
 
     s->name_seen = 1;
@@ -412,8 +416,23 @@ static int stapler_tls_sni_cb(void *context, mbedtls_ssl_context *ssl, const uns
         }
     }
     if (again) {
-        /* RFC 8446 4.1.2: the same name again, or it is not the same client. */
-        return (found == STAPLER_MAX_IDENTITIES ? first : found) == s->identity ? 0 : -1;
+        /* RFC 8446 4.1.2: the second ClientHello names what the first did (a name the first
+         * did not send, or another, could move the connection to an identity whose staple
+         * and must-staple rule were never looked at): the same identity, or refused. */
+        if ((found == STAPLER_MAX_IDENTITIES ? first : found) == s->identity) {
+            return 0;
+        }
+        {
+            stapler_tls_line_t line = { "", 0 };
+
+            stapler_tls_put(&line, "tls: a second ClientHello names another identity (");
+            stapler_tls_put_uint(&line, found == STAPLER_MAX_IDENTITIES ? first : found);
+            stapler_tls_put(&line, ") than the first (");
+            stapler_tls_put_uint(&line, s->identity);
+            stapler_tls_put(&line, "): refused");
+            stapler_tls_log(s, STAPLER_LOG_WARNING, &line);
+        }
+        return -1; /* alert unrecognized_name */
     }
     stapler_tls_lock(config);
     if (found == STAPLER_MAX_IDENTITIES) {

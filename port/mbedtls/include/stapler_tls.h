@@ -103,7 +103,8 @@ typedef struct {
      *  stapler_cert_matches_host() does: dNSNames, else the commonName), trying `identity`
      *  first and then the others in order; every identity with a chain and a private key takes
      *  part. A client that names no host, or one no certificate is for, gets `identity`
-     *  (counted: sni_unmatched). Its staple, must-staple refusal, outcome counts and
+     *  (the latter counted: sni_unmatched); a second ClientHello (after HelloRetryRequest)
+     *  that would pick another identity than the first is refused (unrecognized_name). Its staple, must-staple refusal, outcome counts and
      *  resumption are then that identity's: a session made under one identity is never
      *  resumed under another (RFC 6066 3; the cache and ticket keys are per identity), and a
      *  revocation of one drops only that identity's sessions. */
@@ -176,6 +177,7 @@ typedef struct stapler_tls_session {
 #endif
     unsigned identity;                   /**< the identity presented (a server: as the SNI picked it) */
     int name_seen;                       /**< server: the SNI callback ran */
+    int hello_seen;                      /**< server: a ClientHello was read to its end (cert callback) */
     int ticket_taken;                    /**< server: a TLS 1.2 ticket was accepted before the SNI came */
     const stapler_port_t *port;
     int connection;                      /**< the transport's */

@@ -544,7 +544,7 @@ static void test_a_client_keeps_nothing_from_a_peer_that_turned_revoked(void)
 
 /* Two identities on the image: 0 = leaf-rsa (CN gateway-rsa), 1 = leaf-ec (CN gateway-ec),
  * each with its good response; the server presents either by name. */
-static void provision_two_and_serve_by_name(void)
+static void provision_two(const char *cert0, const char *key0_file, const char *response0, const uint16_t *groups)
 {
     static unsigned char key0[4096], key1[4096], cert1[4096], ca1[4096];
     stapler_credential_input_t in[2];
@@ -555,9 +555,9 @@ static void provision_two_and_serve_by_name(void)
 
     stapler_tls_config_free(&server);
     memset(memory, 0xFF, sizeof(memory));
-    load(0, "leaf-rsa.der");
+    load(0, cert0);
     load(1, "ca-rsa.der");
-    key0_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-rsa-key-pkcs8.der", key0, sizeof(key0));
+    key0_len = stapler_test_read(STAPLER_VECTOR_DIR, key0_file, key0, sizeof(key0));
     key1_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-ec-key-pkcs8.der", key1, sizeof(key1));
     cert1_len = stapler_test_read(STAPLER_VECTOR_DIR, "leaf-ec.der", cert1, sizeof(cert1));
     ca1_len = stapler_test_read(STAPLER_VECTOR_DIR, "ca-ec.der", ca1, sizeof(ca1));
@@ -578,12 +578,12 @@ static void provision_two_and_serve_by_name(void)
     in[1].key_len = (size_t) key1_len;
     in[0].url = in[1].url = "http://127.0.0.1:9/";
     TEST_ASSERT_EQUAL_INT(0, stapler_credentials_encode(in, 2, memory, STAPLER_CREDENTIAL_AREA_SIZE, &length));
-    load(2, "good-rsa-byname.der");
+    load(2, response0);
     TEST_ASSERT_EQUAL_INT(0, stapler_ocsp_response_parse(&response, der[2], der_len[2]));
     wall = response.produced_at + 60;
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_init(&agent, &port));
     TEST_ASSERT_EQUAL_INT(2, (int) agent.identity_count);
-    TEST_ASSERT_EQUAL_INT(0, offer("good-rsa-byname.der"));
+    TEST_ASSERT_EQUAL_INT(0, offer(response0));
     load(2, "good-ec.der");
     TEST_ASSERT_EQUAL_INT(0, stapler_agent_offer(&agent, 1, der[2], der_len[2]));
     TEST_ASSERT_TRUE(agent.identity[0].staple_len > 0 && agent.identity[1].staple_len > 0);
@@ -592,8 +592,14 @@ static void provision_two_and_serve_by_name(void)
     options.endpoint = MBEDTLS_SSL_IS_SERVER;
     options.identity = 0;
     options.select_by_name = 1;
+    options.groups = groups;
     TEST_ASSERT_EQUAL_INT(0, stapler_tls_config_init(&server, &agent, &options));
     TEST_ASSERT_TRUE(server.presents[0] && server.presents[1]);
+}
+
+static void provision_two_and_serve_by_name(void)
+{
+    provision_two("leaf-rsa.der", "leaf-rsa-key-pkcs8.der", "good-rsa-byname.der", NULL);
 }
 
 static int presented_for(mbedtls_ssl_protocol_version version, const char *host, int no_sni)
@@ -703,6 +709,113 @@ static void test_a_revocation_ends_only_that_identitys_sessions(void)
     mbedtls_ssl_session_free(&ec);
 }
 
+#if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED) || defined(PSA_WANT_ECC_SECP_R1_384)
+/* Put a server_name for \p host first in the extensions of the record at \p at, a
+ * ClientHello (record, handshake and extensions lengths grown to match). */
+static void add_server_name(pipe_t *p, size_t at, const char *host)
+{
+    const size_t n = strlen(host), grow = 9 + n;
+    unsigned char ext[64];
+    size_t off = at + 5 + 4 + 2 + 32, ext_len_at, rec_len, hs_len, ext_len;
+
+    TEST_ASSERT_TRUE(n + 9 <= sizeof(ext) && p->len + grow <= sizeof(p->data));
+    off += 1 + p->data[off];                                    /* legacy_session_id */
+    off += 2 + ((size_t) p->data[off] << 8 | p->data[off + 1]); /* cipher_suites */
+    off += 1 + p->data[off];                                    /* legacy_compression_methods */
+    ext_len_at = off;
+    ext[0] = 0;
+    ext[1] = 0; /* server_name */
+    ext[2] = (unsigned char) ((5 + n) >> 8);
+    ext[3] = (unsigned char) (5 + n);
+    ext[4] = (unsigned char) ((3 + n) >> 8);
+    ext[5] = (unsigned char) (3 + n);
+    ext[6] = 0; /* host_name */
+    ext[7] = (unsigned char) (n >> 8);
+    ext[8] = (unsigned char) n;
+    memcpy(ext + 9, host, n);
+    memmove(p->data + ext_len_at + 2 + grow, p->data + ext_len_at + 2, p->len - (ext_len_at + 2));
+    memcpy(p->data + ext_len_at + 2, ext, grow);
+    p->len += grow;
+    rec_len = ((size_t) p->data[at + 3] << 8 | p->data[at + 4]) + grow;
+    p->data[at + 3] = (unsigned char) (rec_len >> 8);
+    p->data[at + 4] = (unsigned char) rec_len;
+    hs_len = ((size_t) p->data[at + 6] << 16 | (size_t) p->data[at + 7] << 8 | p->data[at + 8]) + grow;
+    p->data[at + 6] = (unsigned char) (hs_len >> 16);
+    p->data[at + 7] = (unsigned char) (hs_len >> 8);
+    p->data[at + 8] = (unsigned char) hs_len;
+    ext_len = ((size_t) p->data[ext_len_at] << 8 | p->data[ext_len_at + 1]) + grow;
+    p->data[ext_len_at] = (unsigned char) (ext_len >> 8);
+    p->data[ext_len_at + 1] = (unsigned char) ext_len;
+}
+
+/* A first ClientHello without a name (the default identity, must-staple: its staple is held
+ * from then on), a HelloRetryRequest (the server takes P-256 only, the client's key share is
+ * P-384), and a second ClientHello that names the other identity: refused, as RFC 8446 4.1.2
+ * wants the same names; the identity does not change under a held staple, and every hold
+ * is given back. */
+static void test_a_second_client_hello_cannot_move_to_another_identity(void)
+{
+    static const uint16_t server_groups[] = { MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
+    static const uint16_t client_groups[] = { MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+                                              MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
+    mbedtls_ssl_config cconf;
+    mbedtls_ssl_context cli;
+    stapler_tls_session_t srv;
+    int cret = MBEDTLS_ERR_SSL_WANT_READ, sret = MBEDTLS_ERR_SSL_WANT_READ, hellos = 0, i;
+    size_t scanned = 0;
+
+    provision_two("leaf-muststaple.der", "leaf-muststaple-key-pkcs8.der", "good-muststaple.der", server_groups);
+    TEST_ASSERT_TRUE(agent.identity[0].must_staple);
+    memset(&c2s, 0, sizeof(c2s));
+    memset(&s2c, 0, sizeof(s2c));
+    mbedtls_ssl_config_init(&cconf);
+    mbedtls_ssl_init(&cli);
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_config_defaults(&cconf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                                         MBEDTLS_SSL_PRESET_DEFAULT));
+    stapler_mbedtls_platform_conf_ssl_rng(&cconf);
+    mbedtls_ssl_conf_authmode(&cconf, MBEDTLS_SSL_VERIFY_NONE);
+    mbedtls_ssl_conf_min_tls_version(&cconf, MBEDTLS_SSL_VERSION_TLS1_3);
+    mbedtls_ssl_conf_max_tls_version(&cconf, MBEDTLS_SSL_VERSION_TLS1_3);
+    mbedtls_ssl_conf_groups(&cconf, client_groups);
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_setup(&cli, &cconf));
+    mbedtls_ssl_set_bio(&cli, NULL, cli_send, cli_recv, NULL);
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ssl_set_hostname(&cli, NULL)); /* no SNI */
+    TEST_ASSERT_EQUAL_INT(0, stapler_tls_session_init(&srv, &server, &port, 0, NULL));
+    for (i = 0; i < 200 && (pending(cret) || pending(sret)); i++) {
+        if (pending(cret)) {
+            cret = mbedtls_ssl_handshake(&cli);
+        }
+        /* The client's new records: the second ClientHello gets a name. */
+        while (scanned + 5 <= c2s.len) {
+            const size_t len = (size_t) c2s.data[scanned + 3] << 8 | c2s.data[scanned + 4];
+
+            if (scanned + 5 + len > c2s.len) {
+                break;
+            }
+            if (c2s.data[scanned] == 22 && c2s.data[scanned + 5] == 1 && ++hellos == 2) {
+                add_server_name(&c2s, scanned, "gateway-ec");
+                scanned += 9 + strlen("gateway-ec");
+            }
+            scanned += 5 + len;
+        }
+        if (pending(sret)) {
+            sret = stapler_tls_session_handshake(&srv);
+        }
+        if ((!pending(cret) && cret != 0) || (!pending(sret) && sret != 0)) {
+            break;
+        }
+    }
+    TEST_ASSERT_EQUAL_INT_MESSAGE(2, hellos, "no HelloRetryRequest came");
+    TEST_ASSERT_EQUAL_INT_MESSAGE(MBEDTLS_ERR_SSL_UNRECOGNIZED_NAME, sret, "the second ClientHello's name was taken");
+    TEST_ASSERT_EQUAL_UINT(0, srv.identity);
+    stapler_tls_session_free(&srv);
+    mbedtls_ssl_free(&cli);
+    mbedtls_ssl_config_free(&cconf);
+    TEST_ASSERT_EQUAL_UINT_MESSAGE(0, agent.identity[0].holds, "the must-staple identity's staple is still held");
+    TEST_ASSERT_EQUAL_UINT(0, agent.identity[1].holds);
+}
+#endif
+
 int main(void)
 {
     UNITY_BEGIN();
@@ -722,5 +835,8 @@ int main(void)
     RUN_TEST(test_tls12_ticket_no_resumption_across_names);
     RUN_TEST(test_tls13_ticket_no_resumption_across_names);
     RUN_TEST(test_a_revocation_ends_only_that_identitys_sessions);
+#if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED) || defined(PSA_WANT_ECC_SECP_R1_384)
+    RUN_TEST(test_a_second_client_hello_cannot_move_to_another_identity);
+#endif
     return UNITY_END();
 }

@@ -169,8 +169,9 @@ static unsigned char stapler_cert_lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char) (c - 'A' + 'a') : c;
 }
 
-/* A host name as SNI may carry it: labels of printable ASCII other than space and '.',
- * none empty, no trailing dot (RFC 6066 3). */
+/* A host name as SNI may carry it: labels of letters, digits, '-' and '_' (the last for
+ * names in the wild; A-labels for internationalized ones), none empty, no trailing dot
+ * (RFC 6066 3). So no IP literal of IPv6, no spaces, controls or NULs. */
 static int stapler_cert_host_ok(const unsigned char *name, size_t len)
 {
     size_t i, label = 0;
@@ -184,7 +185,9 @@ static int stapler_cert_host_ok(const unsigned char *name, size_t len)
                 return 0;
             }
             label = 0;
-        } else if (name[i] <= 0x20 || name[i] >= 0x7F || ++label > 63) {
+        } else if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                     (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '_') ||
+                   ++label > 63) {
             return 0;
         }
     }
@@ -247,7 +250,9 @@ int stapler_cert_matches_host(const mbedtls_x509_crt *crt, const char *name, siz
             }
         }
     }
-    if (dns_names) {
+    if (dns_names || crt->subject_alt_names.buf.p != NULL) {
+        /* RFC 6125 6.4.4: with any subjectAltName (Mbed TLS lists every GeneralName of it,
+         * of whatever type), the commonName is no name. */
         return 0;
     }
     for (rdn = &crt->subject; rdn != NULL; rdn = rdn->next) {

@@ -38,12 +38,13 @@ int stapler_cert_must_staple(const mbedtls_x509_crt *crt);
 /**
  * \brief Whether the certificate is for the DNS host name \p name (\p len bytes, no NUL
  *        needed), as a TLS server picks its certificate by SNI: RFC 6125 6.4 against each
- *        dNSName of the subjectAltName; the subject's commonName(s) only when there is no
- *        dNSName at all (as Mbed TLS's own host check does). ASCII case does not matter. A
- *        wildcard is honoured only as the whole left-most label ("*.example.com" matches
- *        "gw.example.com", not "example.com", "a.gw.example.com" nor, for "*.com", anything)
- *        and never for a name that is an IP address literal. A name with a trailing dot, an
- *        empty label or a byte outside printable ASCII matches nothing (RFC 6066 3).
+ *        dNSName of the subjectAltName; the subject's commonName(s) only when the
+ *        certificate has no subjectAltName at all (RFC 6125 6.4.4; as Mbed TLS's own host
+ *        check does). ASCII case does not matter. A wildcard is honoured only as the whole
+ *        left-most label ("*.example.com" matches "gw.example.com", not "example.com",
+ *        "a.gw.example.com" nor, for "*.com", anything) and never for an IPv4 literal. A name
+ *        is labels of letters, digits, '-' and '_': one with a trailing dot, an empty label
+ *        or any other byte (an IPv6 literal, a space, a NUL) matches nothing (RFC 6066 3).
  * \return 1 when it does, 0 when not.
  */
 int stapler_cert_matches_host(const mbedtls_x509_crt *crt, const char *name, size_t len);

@@ -89,6 +89,19 @@ static void test_host_names_match_the_dns_names_of_the_certificate(void)
     TEST_ASSERT_EQUAL_INT(0, stapler_cert_matches_host(&crt, "gw.example.test\0", 16));
     TEST_ASSERT_EQUAL_INT(0, stapler_cert_matches_host(&crt, NULL, 3));
     TEST_ASSERT_EQUAL_INT(0, stapler_cert_matches_host(NULL, "gw.example.test", 15));
+    /* Host names are letters, digits, '-' and '_': no IPv6 literal, space or other byte. */
+    TEST_ASSERT_EQUAL_INT(0, host("::ffff:1.2.3.4"));
+    TEST_ASSERT_EQUAL_INT(0, host("a b.fleet.example.test"));
+    TEST_ASSERT_EQUAL_INT(1, host("x_1-2.fleet.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host("x*.fleet.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host("*.fleet.example.test")); /* a wildcard is no host name */
+}
+
+static void test_any_subject_alt_name_puts_the_common_name_out_of_play(void)
+{
+    load("leaf-ipsan.der"); /* IP:127.0.0.1 only; CN=gw-ip.example.test (RFC 6125 6.4.4) */
+    TEST_ASSERT_EQUAL_INT(0, host("gw-ip.example.test"));
+    TEST_ASSERT_EQUAL_INT(0, host("127.0.0.1"));
 }
 
 static void test_without_dns_names_the_common_name_is_the_host_name(void)
@@ -321,6 +334,7 @@ int main(void)
     RUN_TEST(test_must_staple);
     RUN_TEST(test_host_names_match_the_dns_names_of_the_certificate);
     RUN_TEST(test_without_dns_names_the_common_name_is_the_host_name);
+    RUN_TEST(test_any_subject_alt_name_puts_the_common_name_out_of_play);
     RUN_TEST(test_names_match_as_rfc5280_says);
     RUN_TEST(test_malformed_names_match_nothing_else);
     RUN_TEST(test_an_md5_signed_root_is_taken_for_its_name_and_key);

@@ -83,7 +83,11 @@
 #if defined(STAPLER_MBEDTLS_THREADING)
 #define MBEDTLS_PSA_KEY_SLOT_COUNT 256
 #else
-#define MBEDTLS_PSA_KEY_SLOT_COUNT 16
+/* ... and each identity beyond the first that a server presents by name (select_by_name)
+ * holds three more for as long as the configuration lives: its device key and its two
+ * ticket keys (with 16 and two identities, a TLS 1.3 resumption failed for want of a slot,
+ * PSA_ERROR_INSUFFICIENT_MEMORY, in the p256m build). */
+#define MBEDTLS_PSA_KEY_SLOT_COUNT (16 + 3 * (CONFIG_STAPLER_MAX_IDENTITIES - 1))
 #endif
 
 /* --- Public keys ----------------------------------------------------------------------- */

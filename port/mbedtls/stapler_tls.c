@@ -400,10 +400,10 @@ static int stapler_tls_sni_cb(void *context, mbedtls_ssl_context *ssl, const uns
     stapler_tls_session_t *s = context;
     stapler_tls_config_t *config = s->config;
     const unsigned first = config->options.identity;
-    /* A second ClientHello (after a HelloRetryRequest): the first one was read to its end
-     * (the cert callback ran, perhaps holding that identity's staple), with or without a
-     * name. */
-    const int again = s->hello_seen || s->name_seen;
+    /* A second ClientHello (after a HelloRetryRequest): Mbed TLS runs the cert callback at
+     * the end of every ClientHello it goes on with, the first one's holding that identity's
+     * staple perhaps, with or without a name. */
+    const int again = s->hello_seen;
     unsigned k, found = STAPLER_MAX_IDENTITIES;
 
     s->name_seen = 1;

@@ -118,6 +118,9 @@ typedef struct {
 
 /** Shared by the connections of one role; allocate statically. */
 typedef struct {
+    /** A client's sessions' Mbed TLS configuration. A server's is set up only to check the
+     *  options at stapler_tls_config_init(): each server session sets up its own from the
+     *  options (stapler_tls_session_t.conf), so changes made here do not reach them. */
     mbedtls_ssl_config conf;
     stapler_agent_t *agent;
     stapler_tls_options_t options;

@@ -322,6 +322,15 @@ static void test_tls12_resumes_from_the_cache(void) { full_then_resume(MBEDTLS_S
 static void test_tls12_resumes_from_a_ticket(void) { full_then_resume(MBEDTLS_SSL_VERSION_TLS1_2, 1); }
 static void test_tls13_resumes_from_a_ticket(void) { full_then_resume(MBEDTLS_SSL_VERSION_TLS1_3, 1); }
 
+/* Two seconds on, the responder says identity 0 (leaf-rsa) is revoked. */
+static void revoke_identity_0_later(void)
+{
+    monotonic += 2000;
+    wall += 2;
+    TEST_ASSERT_EQUAL_INT(0, offer("revoked-rsa-later.der"));
+    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_REVOKED, agent.identity[0].state);
+}
+
 /* Sessions made with the good staple, then the responder says revoked: none of them is
  * resumed, everything before is dropped, and new connections get full handshakes (which
  * staple the revoked response). */
@@ -338,10 +347,7 @@ static void test_a_revocation_learned_later_ends_every_resumption(void)
     TEST_ASSERT_FALSE(connect_once(&a));
     TEST_ASSERT_FALSE(connect_once(&b));
     TEST_ASSERT_FALSE(connect_once(&d));
-    monotonic += 2000;
-    wall += 2;
-    TEST_ASSERT_EQUAL_INT(0, offer("revoked-rsa-later.der"));
-    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_REVOKED, agent.identity[0].state);
+    revoke_identity_0_later();
     a.resume = &s12c;
     b.resume = &s12t;
     d.resume = &s13;
@@ -694,10 +700,7 @@ static void test_a_revocation_ends_only_that_identitys_sessions(void)
     mbedtls_ssl_session_init(&ec);
     TEST_ASSERT_FALSE(connect_once(&r));
     TEST_ASSERT_FALSE(connect_once(&e));
-    monotonic += 2000;
-    wall += 2;
-    TEST_ASSERT_EQUAL_INT(0, offer("revoked-rsa-later.der"));
-    TEST_ASSERT_EQUAL_INT(STAPLER_IDENTITY_REVOKED, agent.identity[0].state);
+    revoke_identity_0_later();
     r.resume = &rsa;
     e.resume = &ec;
     r.save = e.save = NULL;
